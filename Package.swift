@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// Thresher: hyperparameter sweeps across Linux machines over NNG.
+import PackageDescription
+
+let package = Package(
+    name: "Thresher",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "thresher", targets: ["thresher"]),
+        .library(name: "ThresherWire", targets: ["ThresherWire"]),
+        .library(name: "ThresherNet", targets: ["ThresherNet"]),
+        // Built only by scripts/fuzz-wire (with -sanitize=fuzzer); a plain build
+        // gives a replay driver that runs the decoder over files given on the command line.
+        .executable(name: "wire-fuzz", targets: ["WireFuzz"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: module maps only, no code.
+        // NNG ships no pkg-config file on Debian, so its module map links `nng` by name.
+        .systemLibrary(name: "CNNG", providers: [.apt(["libnng-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // mbed TLS is already present as NNG's TLS engine; ThresherNet uses its HMAC-SHA256
+        // for the handshake instead of pulling in a second crypto library.
+        .systemLibrary(name: "CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
+
+        .target(name: "ThresherWire", dependencies: ["CZstd"]),
+        .target(name: "ThresherNet", dependencies: ["ThresherWire", "CNNG", "CMbedCrypto"]),
+        .executableTarget(
+            name: "thresher",
+            dependencies: [
+                "ThresherWire", "ThresherNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "WireFuzz", dependencies: ["ThresherWire"], path: "Fuzz/WireFuzz"),
+
+        .testTarget(name: "ThresherWireTests", dependencies: ["ThresherWire"], resources: [.copy("Golden")]),
+        .testTarget(name: "ThresherNetTests", dependencies: ["ThresherNet", "ThresherWire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+#include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
