@@ -4,6 +4,14 @@ import ArgumentParser
 struct Thresher: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thresher",
-        abstract: "Hyperparameter sweeps across Linux machines over NNG."
+        abstract: "Hyperparameter sweeps across Linux machines over NNG.",
+        subcommands: [Bench.self, Token.self]
+    )
+}
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Thresher's components and print the figures.",
+        subcommands: [WireBench.self]
     )
 }

@@ -1,0 +1,129 @@
+import Synchronization
+import ThresherWire
+
+/// Options of a `ClusterServer`.
+public struct ClusterServerOptions: Sendable {
+    public var transport: TransportOptions
+    public var limits: WireLimits
+    /// Requests served at once (one NNG context each).
+    public var concurrentRequests: Int
+    /// Told to workers in `Welcome`; workers heartbeat at this interval.
+    public var heartbeatInterval: Duration
+    /// Told to workers in `Welcome`; also how long a worker id stays claimed after its last request.
+    public var leaseTimeout: Duration
+
+    public init(transport: TransportOptions = TransportOptions(), limits: WireLimits = WireLimits(),
+                concurrentRequests: Int = 64, heartbeatInterval: Duration = .seconds(5), leaseTimeout: Duration = .seconds(15)) {
+        self.transport = transport; self.limits = limits; self.concurrentRequests = concurrentRequests
+        self.heartbeatInterval = heartbeatInterval; self.leaseTimeout = leaseTimeout
+    }
+}
+
+/// Something the server observed that an operator may want in the log.
+public enum ServerEvent: Sendable {
+    case sessionOpened(WorkerSession)
+    case handshakeRejected(pipe: PipeID, Rejected)
+    case frameRejected(pipe: PipeID, WireError)
+    case unauthenticatedRequest(pipe: PipeID, MessageType)
+    case connectionClosed(PipeID)
+}
+
+/// The coordinator's end of the wire: frames in, frames out, with the handshake done here.
+///
+/// Guarantees: the application handler sees only decoded messages from authenticated sessions;
+/// a malformed frame is answered with `Error(malformedFrame)`, counted and reported as an event,
+/// and never reaches the handler; handshake messages never reach the handler either.
+public final class ClusterServer: Sendable {
+    /// The application: answers one request of an authenticated worker.
+    public typealias Handler = @Sendable (WorkerSession, Message) async -> Message
+
+    private let server: ReplyServer
+    private let codec: FrameCodec
+    private let sessions: SessionTable
+    private let options: ClusterServerOptions
+    private let stats = Mutex(ServerStatistics())
+    private let eventSink: Mutex<(@Sendable (ServerEvent) -> Void)?> = Mutex(nil)
+
+    public init(listen urls: [String], token: ClusterToken, options: ClusterServerOptions = ClusterServerOptions()) throws(NetError) {
+        self.options = options
+        self.codec = FrameCodec(limits: options.limits)
+        self.sessions = SessionTable(token: token, heartbeatInterval: options.heartbeatInterval, leaseTimeout: options.leaseTimeout)
+        self.server = try ReplyServer(listen: urls, options: options.transport)
+        server.onPipeEvent { [sessions, eventSink] pipe, event in
+            if case .removed = event {
+                sessions.remove(pipe: pipe)
+                eventSink.withLock { $0 }?(.connectionClosed(pipe))
+            }
+        }
+    }
+
+    /// The transport underneath, e.g. for the bound port of `tcp://127.0.0.1:0`.
+    public var transport: ReplyServer { server }
+
+    public var statistics: ServerStatistics { stats.withLock { $0 } }
+
+    /// Number of connections that completed the handshake and are still open.
+    public var authenticatedSessions: Int { sessions.authenticatedCount }
+
+    /// Receives events (handshakes, rejections); called on transport threads, keep it short.
+    public func onEvent(_ sink: @escaping @Sendable (ServerEvent) -> Void) {
+        eventSink.withLock { $0 = sink }
+    }
+
+    /// Serves until `close()` or cancellation of the calling task.
+    public func serve(_ handler: @escaping Handler) async {
+        await server.serve(contexts: options.concurrentRequests) { [self] request in
+            await self.answer(request, handler: handler)
+        }
+    }
+
+    public func close() { server.close() }
+
+    /// Turns one request frame into one reply frame. Internal for tests of the dispatch rules.
+    func answer(_ request: IncomingRequest, handler: Handler) async -> [UInt8]? {
+        let message: Message
+        do {
+            message = try codec.decode(request.bytes)
+        } catch {
+            stats.withLock { $0.framesRejected[error.reasonName, default: 0] += 1 }
+            emit(.frameRejected(pipe: request.pipe, error))
+            return encode(.error(ErrorReply(code: .malformedFrame, detail: String(describing: error))))
+        }
+        switch message {
+        case .hello(let hello):
+            return encode(.challenge(sessions.challenge(hello, on: request.pipe)))
+        case .proof(let proof):
+            switch sessions.verify(proof, on: request.pipe) {
+            case .welcome(let welcome, let session):
+                stats.withLock { $0.sessionsOpened += 1 }
+                emit(.sessionOpened(session))
+                return encode(.welcome(welcome))
+            case .rejected(let rejected):
+                stats.withLock { $0.handshakesRejected[String(describing: rejected.reason), default: 0] += 1 }
+                emit(.handshakeRejected(pipe: request.pipe, rejected))
+                return encode(.rejected(rejected))
+            }
+        case .challenge, .welcome, .rejected, .assign, .noWork, .ack, .chunkAck, .error:
+            return encode(.error(ErrorReply(code: .unexpectedMessage, detail: "\(message.type) is a coordinator reply, not a request")))
+        case .requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed:
+            guard let session = sessions.session(on: request.pipe) else {
+                stats.withLock { $0.unauthenticatedRequests += 1 }
+                emit(.unauthenticatedRequest(pipe: request.pipe, message.type))
+                return encode(.error(ErrorReply(code: .notAuthenticated, detail: "this connection has not completed the handshake; send Hello")))
+            }
+            let reply = await handler(session, message)
+            stats.withLock { $0.requestsServed += 1 }
+            return encode(reply)
+        }
+    }
+
+    private func encode(_ message: Message) -> [UInt8]? {
+        // Replies are built by this process from bounded values; an encode failure means a reply
+        // exceeded the frame limit, and the worker's request times out and is retried instead.
+        try? codec.encode(message)
+    }
+
+    private func emit(_ event: ServerEvent) {
+        eventSink.withLock { $0 }?(event)
+    }
+}
