@@ -31,6 +31,12 @@ public struct ParamMap: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         self.init(entries: elements)
     }
 
+    /// A map from entries whose keys the caller has already checked to be unique, in O(n)
+    /// (`init(entries:)` is quadratic). Used by the wire decoder, which rejects repeated keys.
+    init(uniqueEntries: [(key: String, value: ParamValue)]) {
+        self.entries = uniqueEntries
+    }
+
     public var count: Int { entries.count }
     public var keys: [String] { entries.map(\.key) }
 
