@@ -88,8 +88,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
             "bad magic 0x\(hex(value, width: 8)): expected \"THRW\" (0x54485257); "
                 + "the peer is not speaking the Thresher wire protocol"
         case let .unsupportedVersion(major, minor):
-            "peer speaks protocol \(major).x (frame version \(major).\(minor)); "
-                + "this build speaks \(FrameHeader.currentMajorVersion).x; upgrade the older side"
+            "peer speaks protocol \(major).x; this build speaks \(FrameHeader.currentMajorVersion).x "
+                + "(frame version \(major).\(minor)); run the same major version on both sides"
         case let .unknownMessageType(type):
             "unknown message type 0x\(hex(UInt64(type), width: 2)) in frame header"
         case let .unknownFlags(flags):
