@@ -1,0 +1,109 @@
+import CNNG
+import Synchronization
+
+/// Sole owner of one open `nng_socket` and of everything NNG attaches to it: listeners,
+/// dialers, pipes and contexts.
+///
+/// Guarantees:
+/// - `nng_close` runs exactly once, from `close()` or `deinit`, whichever comes first.
+/// - A context opened here is closed exactly once: by `closeContext(_:)` while the socket is
+///   open, or by `nng_close` (which closes every context on the socket) — never both, because
+///   both paths decide under the same lock.
+/// - Pipe callbacks registered here stop before `close()` returns (`nng_close` waits for every
+///   pipe's removal callback), so the relay they point to outlives them.
+final class SocketHandle: Sendable {
+    enum Role: Sendable { case reply, request }
+
+    let socket: nng_socket
+    let role: Role
+    private let open = Mutex(true)
+    let pipeEvents = PipeEventRelay()
+
+    init(role: Role, options: TransportOptions) throws(NetError) {
+        var socket = nng_socket()
+        switch role {
+        case .reply: try nngCheck(nng_rep0_open(&socket), "open REP socket")
+        case .request: try nngCheck(nng_req0_open(&socket), "open REQ socket")
+        }
+        self.socket = socket
+        self.role = role
+        // From here on `deinit` closes the socket if anything below throws.
+        try pipeEvents.register(on: socket)
+        try nngCheck(nng_socket_set_size(socket, NNG_OPT_RECVMAXSZ, options.maxMessageBytes),
+                     "set \(NNG_OPT_RECVMAXSZ)")
+        try nngCheck(nng_socket_set_ms(socket, NNG_OPT_RECONNMINT, options.reconnectMin.nngMilliseconds),
+                     "set \(NNG_OPT_RECONNMINT)")
+        try nngCheck(nng_socket_set_ms(socket, NNG_OPT_RECONNMAXT, options.reconnectMax.nngMilliseconds),
+                     "set \(NNG_OPT_RECONNMAXT)")
+        if role == .request, let resend = options.resendInterval {
+            try nngCheck(nng_socket_set_ms(socket, NNG_OPT_REQ_RESENDTIME, resend.nngMilliseconds),
+                         "set \(NNG_OPT_REQ_RESENDTIME)")
+        }
+    }
+
+    /// Whether `close()` has not been called yet.
+    var isOpen: Bool { open.withLock { $0 } }
+
+    /// Opens a context; the caller owns it and must give it back through `closeContext(_:)`.
+    func openContext() throws(NetError) -> nng_ctx {
+        var ctx = nng_ctx()
+        try nngCheck(nng_ctx_open(&ctx, socket), "open context")
+        return ctx
+    }
+
+    /// Closes `ctx` unless the socket is already closed (and the context with it).
+    /// Pending operations on it finish with `NNG_ECLOSED`.
+    func closeContext(_ ctx: nng_ctx) {
+        open.withLock { isOpen in
+            if isOpen { _ = nng_ctx_close(ctx) }
+        }
+    }
+
+    /// Closes the socket: listeners stop, dialers stop reconnecting, every pending operation
+    /// finishes with `NNG_ECLOSED`. Idempotent. Must not be called from an NNG callback.
+    func close() {
+        let wasOpen = open.withLock { isOpen in
+            defer { isOpen = false }
+            return isOpen
+        }
+        if wasOpen { _ = nng_close(socket) }
+    }
+
+    deinit { close() }
+}
+
+/// Forwards `nng_pipe_notify` events to one Swift callback.
+///
+/// Guarantees: the callback can be set or replaced at any time from any thread; events that
+/// arrive while none is set are dropped. It runs on NNG threads and must not close the socket.
+final class PipeEventRelay: Sendable {
+    private let callback = Mutex<(@Sendable (PipeID, PipeEvent) -> Void)?>(nil)
+
+    func set(_ callback: @escaping @Sendable (PipeID, PipeEvent) -> Void) {
+        self.callback.withLock { $0 = callback }
+    }
+
+    /// Registers for pipe additions and removals. The relay must outlive the socket's pipes;
+    /// `SocketHandle` guarantees that by holding it until after `nng_close`.
+    fileprivate func register(on socket: nng_socket) throws(NetError) {
+        let arg = Unmanaged.passUnretained(self).toOpaque()
+        try nngCheck(nng_pipe_notify(socket, NNG_PIPE_EV_ADD_POST, pipeEventCallback, arg), "register pipe notification")
+        try nngCheck(nng_pipe_notify(socket, NNG_PIPE_EV_REM_POST, pipeEventCallback, arg), "register pipe notification")
+    }
+
+    fileprivate func deliver(_ pipe: nng_pipe, _ event: nng_pipe_ev) {
+        let kind: PipeEvent
+        switch event {
+        case NNG_PIPE_EV_ADD_POST: kind = .added
+        case NNG_PIPE_EV_REM_POST: kind = .removed
+        default: return
+        }
+        let target = callback.withLock { $0 }
+        target?(PipeID(raw: pipe.id), kind)
+    }
+}
+
+private func pipeEventCallback(_ pipe: nng_pipe, _ event: nng_pipe_ev, _ arg: UnsafeMutableRawPointer?) {
+    guard let arg else { return }
+    Unmanaged<PipeEventRelay>.fromOpaque(arg).takeUnretainedValue().deliver(pipe, event)
+}
