@@ -11,8 +11,9 @@
 /// - `decode(encode(m)) == m` for every message `m` (doubles bit-identical), and the encoding
 ///   is deterministic: equal messages and settings give equal bytes.
 /// - The encoder only produces frames a decoder with the same limits accepts.
-/// - `FrameCodec` is an immutable-by-default value with no shared state: one instance may be
-///   used from any number of threads at once.
+/// - `FrameCodec` is `Sendable`: one instance may be used from any number of threads at once.
+///   Its only shared state is a lock-protected pool of zstd contexts (`ZstdContextPool`), so
+///   keep one codec and share it rather than creating one per frame.
 public struct FrameCodec: Sendable {
     /// Default `compressionThreshold`: payloads under 1 KiB are never compressed.
     public static let defaultCompressionThreshold = 1024
@@ -24,6 +25,9 @@ public struct FrameCodec: Sendable {
     public var compressionThreshold: Int
     /// zstd compression level (1…19; negative levels are faster still).
     public var compressionLevel: Int32
+
+    /// zstd contexts reused across calls; copies of this codec share them.
+    private let zstd = ZstdContextPool()
 
     public init(
         limits: WireLimits = WireLimits(),
@@ -64,10 +68,12 @@ public struct FrameCodec: Sendable {
         else { return nil }
         // Room left after the 4-byte length so that the result is at most 7/8 of the original.
         let capacity = payloadCount - (payloadCount + 7) / 8 - 4
-        let compressed = frame.withUnsafeBytes { raw in
-            Zstd.compress(
-                UnsafeRawBufferPointer(rebasing: raw[FrameHeader.byteCount...]),
-                level: compressionLevel, capacity: capacity)
+        let compressed = zstd.withCompressor { compressor in
+            frame.withUnsafeBytes { raw in
+                compressor?.compress(
+                    UnsafeRawBufferPointer(rebasing: raw[FrameHeader.byteCount...]),
+                    level: compressionLevel, capacity: capacity)
+            }
         }
         guard let compressed else { return nil }
         var writer = ByteWriter(reservingCapacity: FrameHeader.byteCount + 4 + compressed.count)
@@ -140,12 +146,14 @@ public struct FrameCodec: Sendable {
             throw .decompressedTooLarge(declared: UInt64(declared), limit: limits.maxDecompressedBytes)
         }
         let zstdRange = (payloadRange.lowerBound + 4)..<payloadRange.upperBound
-        // `Array.withUnsafeBytes` rethrows untyped errors; carry the typed one out in a Result.
-        let payload = try buffer.withUnsafeBytes { raw in
-            Result { () throws(WireError) -> [UInt8] in
-                try Zstd.decompress(UnsafeRawBufferPointer(rebasing: raw[zstdRange]), expectedSize: size)
-            }
-        }.get()
+        let payload = try zstd.withDecompressor { (decompressor) throws(WireError) -> [UInt8] in
+            // `Array.withUnsafeBytes` rethrows untyped errors; carry the typed one out in a Result.
+            try buffer.withUnsafeBytes { raw in
+                Result { () throws(WireError) -> [UInt8] in
+                    try decompressor.decompress(UnsafeRawBufferPointer(rebasing: raw[zstdRange]), expectedSize: size)
+                }
+            }.get()
+        }
         var reader = ByteReader(payload, maxNesting: limits.maxNesting)
         return try Message.decodePayload(type: header.type, from: &reader)
     }

@@ -115,7 +115,7 @@ final class FrameErrorTests: XCTestCase {
     func testZstdBombUnderstatingItsSizeStopsAtTheDeclaredCapacity() throws {
         // 32 MiB of zeros compress to about a kilobyte; the frame claims 1 KiB.
         let zeros = [UInt8](repeating: 0, count: 32 << 20)
-        let bomb = try XCTUnwrap(zeros.withUnsafeBytes { Zstd.compress($0, level: 3, capacity: 1 << 20) })
+        let bomb = try XCTUnwrap(zeros.withUnsafeBytes { ZstdCompressor()?.compress($0, level: 3, capacity: 1 << 20) })
         XCTAssertLessThan(bomb.count, 64 << 10)
         let frame = TestFrames.frame(type: .report, payload: [0x00, 0x04, 0x00, 0x00] + bomb, flags: 1)
         XCTAssertThrowsError(try codec.decode(frame)) { error in
@@ -146,7 +146,7 @@ final class FrameErrorTests: XCTestCase {
 
     func testDecompressedSizeMismatch() throws {
         let content = [UInt8](repeating: 0x41, count: 50)
-        let zstd = try XCTUnwrap(content.withUnsafeBytes { Zstd.compress($0, level: 3, capacity: 100) })
+        let zstd = try XCTUnwrap(content.withUnsafeBytes { ZstdCompressor()?.compress($0, level: 3, capacity: 100) })
         let frame = TestFrames.frame(type: .report, payload: [100, 0, 0, 0] + zstd, flags: 1)
         XCTAssertWireError(.decompressedSizeMismatch(declared: 100, actual: 50)) { try codec.decode(frame) }
     }

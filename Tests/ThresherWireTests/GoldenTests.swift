@@ -49,7 +49,8 @@ final class GoldenTests: XCTestCase {
     private func uncompressedPayload(_ frame: [UInt8]) throws -> [UInt8] {
         let body = Array(frame[(FrameHeader.byteCount + 4)...])
         let declared = Int(frame[16]) | Int(frame[17]) << 8 | Int(frame[18]) << 16 | Int(frame[19]) << 24
-        return try body.withUnsafeBytes { try Zstd.decompress($0, expectedSize: declared) }
+        let decompressor = try XCTUnwrap(ZstdDecompressor())
+        return try body.withUnsafeBytes { try decompressor.decompress($0, expectedSize: declared) }
     }
 
     private func load(_ name: String) throws -> [UInt8] {
