@@ -1,4 +1,9 @@
 import CNNG
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Sole owner of one reference to an `nng_tls_config` built from a `TLSConfiguration`.
 ///
@@ -20,7 +25,10 @@ final class TLSConfigHandle {
 
         switch (settings.certificateFile, settings.keyFile) {
         case let (certificate?, key?):
-            try nngCheck(nng_tls_config_cert_key_file(config, certificate, key),
+            // nng_tls_config_cert_key_file wants certificate and key in one file; ours are two.
+            let certificatePEM = try Self.readPEM(certificate, what: "certificate")
+            let keyPEM = try Self.readPEM(key, what: "key")
+            try nngCheck(nng_tls_config_own_cert(config, certificatePEM, keyPEM, nil),
                          "load TLS certificate \(certificate) with key \(key)")
         case (nil, nil):
             if mode == .server { throw NetError.invalid("TLS server needs certificateFile and keyFile") }
@@ -56,4 +64,12 @@ final class TLSConfigHandle {
     }
 
     deinit { nng_tls_config_free(config) }
+
+    private static func readPEM(_ path: String, what: String) throws(NetError) -> String {
+        do {
+            return String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        } catch {
+            throw NetError(NNG_ENOENT, operation: "read TLS \(what) \(path) (\(error))")
+        }
+    }
 }

@@ -43,6 +43,9 @@ public struct TLSConfiguration: Sendable, Hashable {
     /// CA certificates that peer certificates are verified against.
     public var caFile: String?
     /// Client only: the name the server's certificate must carry. Defaults to the URL's host.
+    /// NNG's TLS engine here (mbed TLS 2.28) matches this against DNS names only, so a server
+    /// dialed by IP address needs that address as a DNS subject-alternative name too (as
+    /// `scripts/make-test-certs` does), or a `serverName` its certificate carries.
     public var serverName: String?
     public var requirePeerCertificate: Bool
 
