@@ -35,7 +35,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "WireFuzz", dependencies: ["ThresherWire"], path: "Fuzz/WireFuzz"),
+        .executableTarget(name: "WireFuzz", dependencies: ["ThresherWire"], path: "Fuzz/WireFuzz", exclude: ["corpus"]),
 
         .testTarget(name: "ThresherWireTests", dependencies: ["ThresherWire"], resources: [.copy("Golden")]),
         .testTarget(name: "ThresherNetTests", dependencies: ["ThresherNet", "ThresherWire"]),
