@@ -74,7 +74,7 @@ struct WireBenchmark {
 
     private func zstdFigures(_ report: Report) throws -> (ratio: Double, compressMBs: Double, decompressMBs: Double) {
         let plain = FrameCodec(compressionThreshold: Int.max)
-        let packed = FrameCodec(compressionThreshold: 0, zstdLevel: plan.zstdLevel)
+        let packed = FrameCodec(compressionThreshold: 0, compressionLevel: plan.zstdLevel)
         let raw = try plain.encode(.report(report))
         let compressed = try packed.encode(.report(report))
         let n = plan.codecIterations
@@ -92,9 +92,9 @@ struct WireBenchmark {
         var ours: [Duration] = [], bare: [Duration] = []
         // Warm-up: connection set-up and first-touch allocations out of the figures.
         _ = try await echo.roundTrips(bytes, count: 50)
-        _ = try NNGBaseline.roundTrip(payloadBytes: payload, count: 50)
+        let bareURL = "tcp://127.0.0.1:\(try LoopbackPort.free())"
         for _ in 0..<plan.rounds {
-            bare.append(try NNGBaseline.roundTrip(payloadBytes: payload, count: plan.roundTrips))
+            bare.append(try NNGBaseline.roundTrip(url: bareURL, payloadBytes: payload, count: plan.roundTrips, warmup: 50))
             ours.append(try await echo.roundTrips(bytes, count: plan.roundTrips))
         }
         return RoundTrip(payload: payload, thresher: Self.median(ours), bare: Self.median(bare))
@@ -106,7 +106,7 @@ struct WireBenchmark {
         defer { sink.stop() }
         _ = try await sink.roundTrips(chunk, count: 8)
         let t = try await sink.roundTrips(chunk, count: plan.bulkChunks)
-        let bare = try NNGBaseline.bulk(chunkBytes: chunk.count, count: plan.bulkChunks)
+        let bare = try NNGBaseline.upload(url: "tcp://127.0.0.1:\(try LoopbackPort.free())", messageBytes: chunk.count, count: plan.bulkChunks, warmup: 8)
         let mb = Double(chunk.count) / 1e6
         return (mb / t.seconds, mb / bare.seconds)
     }
@@ -132,7 +132,7 @@ private struct EchoPair {
 
     static func start(replyBytes: Int? = nil) async throws -> EchoPair {
         let server = try ReplyServer(listen: ["tcp://127.0.0.1:0"], options: TransportOptions())
-        guard let port = server.boundPort else { throw BenchError("echo server did not report its port") }
+        guard let port = server.port else { throw BenchError("echo server did not report its port") }
         let fixed = replyBytes.map { [UInt8](repeating: 0, count: $0) }
         let serving = Task { await server.serve(contexts: 4) { request in fixed ?? request.bytes } }
         let client = try RequestClient(dial: "tcp://127.0.0.1:\(port)", options: TransportOptions())
@@ -154,6 +154,25 @@ private struct EchoPair {
         client.close()
         server.close()
         serving.cancel()
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (bind to port 0, read it, close).
+enum LoopbackPort {
+    static func free() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BenchError("socket(): errno \(errno)") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw BenchError("cannot bind a loopback port: errno \(errno)") }
+        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
 

@@ -154,6 +154,8 @@ final class HandshakeTests: XCTestCase {
         let reply = try await client.send(.heartbeat(Heartbeat(trials: [])), timeout: .seconds(20))
         XCTAssertEqual(reply, .ack(Ack(ackedSeq: 0, verdicts: [])))
         XCTAssertEqual(second.handled.entries, ["survivor:heartbeat"])
+        XCTAssertEqual(second.server.statistics.sessionsOpened, 1, "the client must have handshaken with the new coordinator")
+        XCTAssertEqual(second.server.statistics.unauthenticatedRequests, 1, "the first resend finds no session")
     }
 }
 
@@ -184,7 +186,7 @@ final class TestCluster: Sendable {
 
     static func start(token: String, url: String = "tcp://127.0.0.1:0") async throws -> TestCluster {
         let server = try ClusterServer(listen: [url], token: try ClusterToken(token))
-        let bound = url.hasSuffix(":0") ? "tcp://127.0.0.1:\(server.transport.boundPort ?? 0)" : url
+        let bound = url.hasSuffix(":0") ? "tcp://127.0.0.1:\(server.transport.port ?? 0)" : url
         let handled = Recorder()
         let serving = Task { [handled] in
             await server.serve { session, message in

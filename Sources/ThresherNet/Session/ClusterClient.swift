@@ -65,7 +65,16 @@ public actor ClusterClient {
             return try await Self.unwrap(handshakeInFlight)
         }
         let task = Task { [transport, codec, token, identity] () async throws -> Welcome in
-            try await Self.runHandshake(transport: transport, codec: codec, token: token, identity: identity, timeout: timeout)
+            // NNG may replace the connection between Hello and Proof (a reconnect); the new
+            // connection holds no challenge, so the coordinator answers `noChallenge`: start over.
+            var attempt = 0
+            while true {
+                do {
+                    return try await Self.runHandshake(transport: transport, codec: codec, token: token, identity: identity, timeout: timeout)
+                } catch ClusterError.rejected(let r) where r.reason == .noChallenge && attempt < 3 {
+                    attempt += 1
+                }
+            }
         }
         handshakeInFlight = task
         defer { handshakeInFlight = nil }

@@ -49,11 +49,10 @@ public final class ClusterServer: Sendable {
         self.codec = FrameCodec(limits: options.limits)
         self.sessions = SessionTable(token: token, heartbeatInterval: options.heartbeatInterval, leaseTimeout: options.leaseTimeout)
         self.server = try ReplyServer(listen: urls, options: options.transport)
-        server.onPipeEvent { [sessions, eventSink] pipe, event in
-            if case .removed = event {
-                sessions.remove(pipe: pipe)
-                eventSink.withLock { $0 }?(.connectionClosed(pipe))
-            }
+        server.onPipeEvent { [weak self] pipe, event in
+            guard let self, case .removed = event else { return }
+            self.sessions.remove(pipe: pipe)
+            self.emit(.connectionClosed(pipe))
         }
     }
 
