@@ -15,8 +15,6 @@ struct ByteWriter {
         self.maxNesting = maxNesting
     }
 
-    var count: Int { bytes.count }
-
     mutating func writeU8(_ value: UInt8) { bytes.append(value) }
     mutating func writeU16(_ value: UInt16) { writeInteger(value) }
     mutating func writeU32(_ value: UInt32) { writeInteger(value) }
@@ -56,13 +54,5 @@ struct ByteWriter {
     mutating func writeCount(_ count: Int, field: String) throws(WireError) {
         guard let value = UInt32(exactly: count) else { throw .valueTooLarge(field: field, count: count) }
         writeU32(value)
-    }
-
-    /// Overwrites four bytes at `offset` with `value`, little-endian. `offset + 4` must be ≤ `count`.
-    mutating func overwriteU32(_ value: UInt32, at offset: Int) {
-        precondition(offset >= 0 && offset + 4 <= bytes.count, "overwrite outside the written bytes")
-        withUnsafeBytes(of: value.littleEndian) { source in
-            for i in 0..<4 { bytes[offset + i] = source[i] }
-        }
     }
 }

@@ -125,6 +125,7 @@ public enum RejectReason: UInt8, Sendable, CaseIterable {
     case shuttingDown = 5
 }
 
+/// Reply to `Proof` (or an out-of-order handshake message): the handshake failed, for `reason`.
 public struct Rejected: Sendable, Hashable {
     public var reason: RejectReason
     public var detail: String
@@ -133,6 +134,7 @@ public struct Rejected: Sendable, Hashable {
 
 // MARK: - Trials
 
+/// A worker asks for work for up to `freeSlots` trials. Answered by `Assign` or `NoWork`.
 public struct RequestTrial: Sendable, Hashable {
     public var freeSlots: UInt16
     public init(freeSlots: UInt16) { self.freeSlots = freeSlots }
@@ -164,12 +166,14 @@ public struct Assign: Sendable, Hashable {
     }
 }
 
+/// Why no trial was assigned. Values are part of the protocol and never reused.
 public enum NoWorkReason: UInt8, Sendable, CaseIterable {
     case nothingPending = 1
     case allSweepsFinished = 2
     case draining = 3
 }
 
+/// Reply to `RequestTrial` when nothing can be assigned; ask again after `retryAfterMs`.
 public struct NoWork: Sendable, Hashable {
     public var reason: NoWorkReason
     public var retryAfterMs: UInt32
@@ -213,6 +217,7 @@ public enum Verdict: Sendable, Hashable {
     case upload(step: Int64)
 }
 
+/// The coordinator's verdict on one trial, carried by `Ack`.
 public struct TrialVerdict: Sendable, Hashable {
     public var trialID: UInt64
     public var verdict: Verdict
@@ -237,6 +242,7 @@ public struct HeldTrial: Sendable, Hashable {
     }
 }
 
+/// Periodic liveness report listing the trials a worker holds; renews their leases. Answered by `Ack`.
 public struct Heartbeat: Sendable, Hashable {
     public var trials: [HeldTrial]
     public init(trials: [HeldTrial]) { self.trials = trials }
@@ -260,6 +266,7 @@ public struct CheckpointChunk: Sendable, Hashable {
     }
 }
 
+/// Outcome of a checkpoint chunk. Values are part of the protocol and never reused.
 public enum ChunkStatus: UInt8, Sendable, CaseIterable {
     /// Stored; send from `nextOffset`.
     case accepted = 1
@@ -271,6 +278,7 @@ public enum ChunkStatus: UInt8, Sendable, CaseIterable {
     case digestMismatch = 4
 }
 
+/// Reply to `CheckpointChunk`: where the upload stands and where to continue.
 public struct ChunkAck: Sendable, Hashable {
     public var trialID: UInt64
     public var step: Int64
@@ -283,6 +291,7 @@ public struct ChunkAck: Sendable, Hashable {
 
 // MARK: - Endings
 
+/// A trial finished normally, with its final metrics. Answered by `Ack`.
 public struct Done: Sendable, Hashable {
     public var trialID: UInt64
     public var leaseEpoch: UInt64
@@ -293,6 +302,7 @@ public struct Done: Sendable, Hashable {
     }
 }
 
+/// A trial failed; `exitCode` is the training command's status when it exited. Answered by `Ack`.
 public struct Failed: Sendable, Hashable {
     public var trialID: UInt64
     public var leaseEpoch: UInt64
@@ -303,6 +313,7 @@ public struct Failed: Sendable, Hashable {
     }
 }
 
+/// What went wrong with a request. Values are part of the protocol and never reused.
 public enum ErrorCode: UInt8, Sendable, CaseIterable {
     case malformedFrame = 1
     case notAuthenticated = 2
