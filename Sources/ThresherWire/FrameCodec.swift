@@ -120,8 +120,9 @@ public struct FrameCodec: Sendable {
 
     /// Decodes the payload of a frame whose header was parsed first with
     /// `FrameHeader(parsing:limits:)`. `payload` must be exactly `header.payloadLength` bytes.
+    /// The header is validated again (it may have been built by hand) and the checksum checked.
     public func decodePayload(_ payload: [UInt8], header: FrameHeader) throws(WireError) -> Message {
-        try header.checkSize(limits: limits)
+        try header.validate(limits: limits)
         let expected = header.frameByteCount - FrameHeader.byteCount
         guard payload.count >= expected else { throw .truncated(needed: expected, available: payload.count) }
         guard payload.count == expected else { throw .trailingBytes(count: payload.count - expected) }

@@ -71,16 +71,16 @@ public struct FrameHeader: Sendable, Hashable {
         }
         let major = try reader.readU8()
         let minor = try reader.readU8()
+        // The version comes first: a 2.x frame may use types and flags 1.x does not know.
         guard major == Self.currentMajorVersion else { throw .unsupportedVersion(major: major, minor: minor) }
         let rawType = try reader.readU8()
         guard let type = MessageType(rawValue: rawType) else { throw .unknownMessageType(rawType) }
-        let flags = FrameFlags(rawValue: try reader.readU8())
-        guard FrameFlags.known.isSuperset(of: flags) else { throw .unknownFlags(flags.rawValue) }
         self.init(
-            type: type, flags: flags, payloadLength: try reader.readU32(), checksum: try reader.readU32(),
+            type: type, flags: FrameFlags(rawValue: try reader.readU8()),
+            payloadLength: try reader.readU32(), checksum: try reader.readU32(),
             majorVersion: major, minorVersion: minor
         )
-        try checkSize(limits: limits)
+        try validate(limits: limits)
     }
 
     /// Parses and validates the first 16 bytes of `bytes` (more may follow; they are not read).
@@ -118,8 +118,13 @@ public struct FrameHeader: Sendable, Hashable {
         writer.writeU32(payloadLength)
     }
 
-    /// Throws `frameTooLarge` if the whole frame exceeds `limits.maxFrameBytes`.
-    func checkSize(limits: WireLimits) throws(WireError) {
+    /// Throws unless this build can decode a frame with this header: major version 1, only
+    /// known flags, and a frame within `limits.maxFrameBytes`. (The type is valid by construction.)
+    public func validate(limits: WireLimits = WireLimits()) throws(WireError) {
+        guard majorVersion == Self.currentMajorVersion else {
+            throw .unsupportedVersion(major: majorVersion, minor: minorVersion)
+        }
+        guard FrameFlags.known.isSuperset(of: flags) else { throw .unknownFlags(flags.rawValue) }
         let total = UInt64(Self.byteCount) + UInt64(payloadLength)
         guard total <= UInt64(max(0, limits.maxFrameBytes)) else {
             throw .frameTooLarge(byteCount: total, limit: limits.maxFrameBytes)

@@ -12,7 +12,7 @@ public struct WireLimits: Sendable, Hashable {
     /// decompression buffer is allocated. Default 64 MiB.
     public var maxDecompressedBytes: Int
     /// Deepest nesting of `ParamValue` lists and maps (an `Assign` parameter map counts as one
-    /// level). Default 32.
+    /// level). Default 32. Decoding recurses once per level, so keep this in the hundreds at most.
     public var maxNesting: Int
 
     public static let defaultMaxFrameBytes = 64 << 20

@@ -68,6 +68,17 @@ final class FrameErrorTests: XCTestCase {
         }
     }
 
+    func testHeaderFirstDecodingRevalidatesTheHeaderAndLength() throws {
+        let frame = try codec.encode(Samples.noWork)
+        let payload = Array(frame.dropFirst(16))
+        var header = try FrameHeader(parsing: frame)
+        header.flags = FrameFlags(rawValue: 0x40)
+        XCTAssertWireError(.unknownFlags(0x40)) { try codec.decodePayload(payload, header: header) }
+        header = try FrameHeader(parsing: frame)
+        XCTAssertWireError(.truncated(needed: 7, available: 6)) { try codec.decodePayload(Array(payload.dropLast()), header: header) }
+        XCTAssertWireError(.trailingBytes(count: 1)) { try codec.decodePayload(payload + [0], header: header) }
+    }
+
     func testChecksumMismatch() throws {
         var frame = try codec.encode(Samples.heartbeat)
         let expected = UInt32(frame[12]) | UInt32(frame[13]) << 8 | UInt32(frame[14]) << 16 | UInt32(frame[15]) << 24
