@@ -15,6 +15,9 @@ struct ByteWriter {
         self.maxNesting = maxNesting
     }
 
+    /// The bytes written, handed over without a copy; the writer is used up.
+    consuming func takeBytes() -> [UInt8] { bytes }
+
     mutating func writeU8(_ value: UInt8) { bytes.append(value) }
     mutating func writeU16(_ value: UInt16) { writeInteger(value) }
     mutating func writeU32(_ value: UInt32) { writeInteger(value) }

@@ -52,16 +52,16 @@ public struct FrameCodec: Sendable {
         writer.writeRaw([UInt8](repeating: 0, count: FrameHeader.byteCount))
         try message.encodePayload(to: &writer)
 
-        if let compressed = compressedFrame(of: writer.bytes, type: message.type) {
+        if let compressed = compressedFrame(of: writer.bytes) {
             return try sealed(compressed, type: message.type, flags: .compressed)
         }
-        return try sealed(writer.bytes, type: message.type, flags: [])
+        return try sealed(writer.takeBytes(), type: message.type, flags: [])
     }
 
     /// A frame (header still blank) whose payload is `frame`'s payload compressed, or nil when
     /// compression is not worth it: payload under the threshold, over the peer's decompression
     /// limit, or saving less than 1/8 of its bytes.
-    private func compressedFrame(of frame: [UInt8], type: MessageType) -> [UInt8]? {
+    private func compressedFrame(of frame: [UInt8]) -> [UInt8]? {
         let payloadCount = frame.count - FrameHeader.byteCount
         guard payloadCount >= compressionThreshold, payloadCount <= limits.maxDecompressedBytes,
               let declared = UInt32(exactly: payloadCount)
@@ -85,7 +85,7 @@ public struct FrameCodec: Sendable {
 
     /// Fills in the header of `frame` (16 blank bytes then the payload): checks the size
     /// limit, then writes the length and the checksum.
-    private func sealed(_ frame: [UInt8], type: MessageType, flags: FrameFlags) throws(WireError) -> [UInt8] {
+    private func sealed(_ frame: consuming [UInt8], type: MessageType, flags: FrameFlags) throws(WireError) -> [UInt8] {
         let payloadCount = frame.count - FrameHeader.byteCount
         guard frame.count <= limits.maxFrameBytes, let length = UInt32(exactly: payloadCount) else {
             throw .frameTooLarge(byteCount: UInt64(frame.count), limit: limits.maxFrameBytes)
@@ -94,9 +94,9 @@ public struct FrameCodec: Sendable {
         header.checksum = frame.withUnsafeBytes { raw in
             Self.checksum(prefix: header.checksummedPrefix, payload: UnsafeRawBufferPointer(rebasing: raw[FrameHeader.byteCount...]))
         }
+        // `frame` is consumed, so this writes the header in place instead of copying the frame.
         var result = frame
-        let headerBytes = header.serialized
-        result.replaceSubrange(0..<FrameHeader.byteCount, with: headerBytes)
+        result.replaceSubrange(0..<FrameHeader.byteCount, with: header.serialized)
         return result
     }
 
