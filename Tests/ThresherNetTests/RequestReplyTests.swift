@@ -92,12 +92,13 @@ final class RequestReplyTests: XCTestCase {
         _ = try await client.request([1], timeout: .seconds(5))
         client.close()
         try await withDeadline(.seconds(5)) {
-            while events.snapshot.filter({ $0.1 == .removed }).isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            while events.snapshot.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
         }
+        // NNG may report a short-lived connection's removal before its addition.
         let log = events.snapshot
-        XCTAssertEqual(log.first?.1, .added)
+        XCTAssertEqual(log.count, 2, "\(log)")
+        XCTAssertEqual(Set(log.map(\.1)), [.added, .removed])
         XCTAssertEqual(log.first?.0, log.last?.0)
-        XCTAssertEqual(log.last?.1, .removed)
         await harness.stop()
     }
 

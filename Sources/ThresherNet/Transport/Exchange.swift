@@ -1,11 +1,18 @@
 import CNNG
 import Synchronization
 
-/// One `nng_ctx` and one `nng_aio` that run "send a message (optionally), then receive one" as a
-/// single async call — a REQ request, or a REP reply followed by the next request.
+/// One `nng_ctx` that runs "send a message (optionally), then receive one" as a single async
+/// call — a REQ request and its reply, or a REP reply followed by the next request.
 ///
-/// The send completion starts the receive directly from NNG's callback, so a whole run wakes
-/// the Swift task once.
+/// The whole run wakes the Swift task once, from NNG's receive callback. The receive is armed
+/// only after the send completed (REQ contexts require that order):
+/// - `.request` first offers the request with a zero timeout on a second, callback-less aio.
+///   When a connection is ready, REQ completes that send inside `nng_ctx_send` — no NNG
+///   task-thread hop, as with a blocking `nng_send` — and the receive is armed right away.
+///   Otherwise the send is retried on the callback aio with the real timeout, which then arms
+///   the receive from its completion callback.
+/// - `.reply` chains the receive from the reply's completion callback (REP completes a reply
+///   send inline when the connection is idle).
 ///
 /// Guarantees:
 /// - Each `run` resumes its caller exactly once, with the received message or a `NetError`.
@@ -14,17 +21,17 @@ import Synchronization
 /// - Task cancellation aborts the run with `NNG_ECANCELED`, whether it arrives before the send,
 ///   between send and receive, or during either (see `cancel(ticket:)`).
 /// - `onQuiescent` is called once per run, after the caller was resumed *and* every NNG
-///   callback and cancel handler has stopped touching the aio; only then may the exchange be
+///   callback and cancel handler has stopped touching the aios; only then may the exchange be
 ///   handed to another task (see `ExchangePool`).
-/// - The aio is freed in `deinit` (`nng_aio_free` waits for a running callback). The last
+/// - The aios are freed in `deinit` (`nng_aio_free` waits for a running callback). The last
 ///   reference must not be dropped on an NNG thread: owners call `retire()` first.
 final class Exchange: Sendable {
-    /// What to do when the send half fails.
-    enum SendFailure: Sendable {
-        /// End the run with the error (REQ: no request went out).
-        case fail
-        /// Receive anyway (REP: a lost reply must not stop the server); only `NNG_ECLOSED` ends the run.
-        case receiveAnyway
+    enum Style: Sendable {
+        /// REQ: a failed send ends the run with its error (no request went out).
+        case request
+        /// REP: a reply that cannot be sent is dropped and the next request is received anyway;
+        /// only `NNG_ECLOSED` ends the run.
+        case reply
     }
 
     /// How long the receive half may wait.
@@ -37,6 +44,7 @@ final class Exchange: Sendable {
     private enum Phase { case idle, sending, receiving }
 
     private struct State {
+        /// The aio whose callback drives the run (receives, and `.reply` sends).
         var aio: OpaquePointer?
         var phase = Phase.idle
         /// Set while a run is suspended; taken exactly once by `finish`.
@@ -45,7 +53,7 @@ final class Exchange: Sendable {
         var ticket: UInt64 = 0
         var cancelRequested = false
         var receiveWait = ReceiveWait.forever
-        /// Threads or pending NNG operations that may still touch the aio.
+        /// Threads or pending NNG operations that may still touch the aios.
         var pins = 0
         var retired = false
     }
@@ -53,17 +61,31 @@ final class Exchange: Sendable {
     private let ctx: nng_ctx
     private let socket: SocketHandle
     private let label: String
-    private let sendFailure: SendFailure
+    private let style: Style
+    /// `.request` only: the callback-less aio for the zero-timeout first attempt. It is idle
+    /// whenever `nng_ctx_send` has returned, so it never overlaps the receive.
+    private let sendAIO: AIOHandle?
     private let onQuiescent: (@Sendable (Exchange) -> Void)?
     private let state = Mutex(State())
 
-    init(socket: SocketHandle, label: String, sendFailure: SendFailure,
+    init(socket: SocketHandle, label: String, style: Style,
          onQuiescent: (@Sendable (Exchange) -> Void)? = nil) throws(NetError) {
-        self.ctx = try socket.openContext()
+        let ctx = try socket.openContext()
+        var sendAIO: OpaquePointer?
+        if style == .request {
+            let rv = nng_aio_alloc(&sendAIO, nil, nil)
+            guard rv == 0, sendAIO != nil else {
+                socket.closeContext(ctx)
+                throw NetError(code: rv == 0 ? Int32(NNG_ENOMEM.rawValue) : rv, operation: "allocate aio for \(label)")
+            }
+        }
+        self.ctx = ctx
+        self.sendAIO = sendAIO.map(AIOHandle.init)
         self.socket = socket
         self.label = label
-        self.sendFailure = sendFailure
+        self.style = style
         self.onQuiescent = onQuiescent
+        // Fully initialized: from here on `deinit` frees what was allocated if we throw.
         var aio: OpaquePointer?
         let rv = nng_aio_alloc(&aio, exchangeCallback, Unmanaged.passUnretained(self).toOpaque())
         guard rv == 0, let aio else {
@@ -100,7 +122,7 @@ final class Exchange: Sendable {
         }
     }
 
-    /// Closes the context and waits until no NNG callback runs for the aio. Call after the last
+    /// Closes the context and waits until no NNG callback runs for the aios. Call after the last
     /// `run` returned, from a task — never from an NNG callback. Later calls do nothing.
     func retire() {
         let aio: OpaquePointer?? = state.withLock { state in
@@ -110,16 +132,37 @@ final class Exchange: Sendable {
         guard case .some(let aio) = aio else { return }
         socket.closeContext(ctx)
         if let aio { nng_aio_stop(aio) }
+        if let sendAIO { nng_aio_stop(sendAIO.pointer) }
     }
 
     deinit {
         if let aio = state.withLock({ $0.aio }) { nng_aio_free(aio) }
+        if let sendAIO { nng_aio_free(sendAIO.pointer) }
     }
 
     // MARK: - State machine
 
     private func start(_ continuation: UnsafeContinuation<Result<IncomingRequest, NetError>, Never>,
                        outgoing: OpaquePointer?, sendTimeout: nng_duration, ticket: UInt64) {
+        var outgoing = outgoing
+        if let request = outgoing, let sendAIO = sendAIO?.pointer {
+            let attempt = socket.withContextCall { Self.sendIfConnectionReady(request, ctx: ctx, aio: sendAIO) }
+            switch attempt ?? .closed(request) {
+            case .sent:
+                outgoing = nil
+            case .noConnectionReady:
+                break
+            case .closed(let request):
+                Self.free(request)
+                state.withLock { $0.continuation = continuation }
+                finish(.failure(NetError(NNG_ECLOSED, operation: label)))
+                return
+            case .failed(let code):
+                state.withLock { $0.continuation = continuation }
+                finish(.failure(NetError(code: code, operation: label)))
+                return
+            }
+        }
         let started: (aio: OpaquePointer, receiveTimeout: nng_duration)? = state.withLock { state in
             state.continuation = continuation
             guard !state.cancelRequested, let aio = state.aio else { return nil }
@@ -128,20 +171,58 @@ final class Exchange: Sendable {
             return (aio, Self.timeout(for: state.receiveWait))
         }
         guard let started else {
-            if let outgoing { _ = NNGMessage(adopting: outgoing) }  // never handed to NNG: free it
+            if let outgoing { Self.free(outgoing) }  // never handed to NNG
             finish(.failure(NetError(NNG_ECANCELED, operation: label)))
             return
         }
-        if let outgoing {
-            nng_aio_set_msg(started.aio, outgoing)
-            nng_aio_set_timeout(started.aio, sendTimeout)
-            nng_ctx_send(ctx, started.aio)
+        let timeout = outgoing == nil ? started.receiveTimeout : sendTimeout
+        if startOperation(sending: outgoing, aio: started.aio, timeout: timeout) {
+            cancelIfRequested(ticket: ticket)
         } else {
-            nng_aio_set_timeout(started.aio, started.receiveTimeout)
-            nng_ctx_recv(ctx, started.aio)
+            if let outgoing { Self.free(outgoing) }
+            finish(.failure(NetError(NNG_ECLOSED, operation: label)))
+            unpin()  // the operation that did not start
         }
-        cancelIfRequested(ticket: ticket)
         unpin()
+    }
+
+    /// Starts a send of `message` (or, if `nil`, a receive) on the callback `aio`. Returns
+    /// `false` when the socket is closing: nothing was started, no callback will come, and
+    /// `message` is still the caller's.
+    private func startOperation(sending message: OpaquePointer?, aio: OpaquePointer, timeout: nng_duration) -> Bool {
+        let started: Void? = socket.withContextCall {
+            nng_aio_set_timeout(aio, timeout)
+            if let message {
+                nng_aio_set_msg(aio, message)
+                nng_ctx_send(ctx, aio)
+            } else {
+                nng_ctx_recv(ctx, aio)
+            }
+        }
+        return started != nil
+    }
+
+    private enum ImmediateSend {
+        case sent, noConnectionReady, failed(Int32)
+        /// Not attempted: the socket is closing. The message is still ours.
+        case closed(OpaquePointer)
+    }
+
+    /// Offers a request to REQ with a zero timeout on the callback-less `aio`. REQ then either
+    /// hands it to a ready connection or fails with `NNG_ETIMEDOUT`, and in both cases the aio
+    /// completes inside `nng_ctx_send`, so the result is final when it returns. On failure the
+    /// message is left with us: it stays owned by the caller (`.noConnectionReady`) or is freed.
+    private static func sendIfConnectionReady(_ message: OpaquePointer, ctx: nng_ctx, aio: OpaquePointer) -> ImmediateSend {
+        nng_aio_set_msg(aio, message)
+        nng_aio_set_timeout(aio, 0)
+        nng_ctx_send(ctx, aio)
+        nng_aio_wait(aio)  // already complete; makes the completion visible to this thread
+        let rv = nng_aio_result(aio)
+        if rv == 0 { return .sent }
+        nng_aio_set_msg(aio, nil)
+        if rv == Int32(NNG_ETIMEDOUT.rawValue) { return .noConnectionReady }
+        free(message)
+        return .failed(rv)
     }
 
     /// NNG callback: one started operation finished. Its pin now belongs to this call.
@@ -166,14 +247,15 @@ final class Exchange: Sendable {
         unpin()
     }
 
+    /// The send on the callback aio finished; receive the reply (REQ) or the next request (REP).
     private func sendCompleted(aio: OpaquePointer, rv: Int32, ticket: UInt64) {
         if rv != 0 {
             // A failed send leaves the message with us.
             if let raw = nng_aio_get_msg(aio) {
                 nng_aio_set_msg(aio, nil)
-                _ = NNGMessage(adopting: raw)
+                Self.free(raw)
             }
-            if sendFailure == .fail || rv == Int32(NNG_ECLOSED.rawValue) {
+            if style == .request || rv == Int32(NNG_ECLOSED.rawValue) {
                 finish(.failure(NetError(code: rv, operation: label)))
                 return
             }
@@ -188,9 +270,12 @@ final class Exchange: Sendable {
             finish(.failure(NetError(NNG_ECANCELED, operation: label)))
             return
         }
-        nng_aio_set_timeout(aio, receiveTimeout)
-        nng_ctx_recv(ctx, aio)
-        cancelIfRequested(ticket: ticket)
+        if startOperation(sending: nil, aio: aio, timeout: receiveTimeout) {
+            cancelIfRequested(ticket: ticket)
+        } else {
+            finish(.failure(NetError(NNG_ECLOSED, operation: label)))
+            unpin()  // the receive that did not start
+        }
     }
 
     /// Task cancellation handler. Marks the run cancelled and aborts whatever operation is
@@ -234,6 +319,11 @@ final class Exchange: Sendable {
             return state.pins == 0 && state.phase == .idle
         }
         if quiescent { onQuiescent?(self) }
+    }
+
+    /// Frees a message NNG did not take.
+    private static func free(_ raw: OpaquePointer) {
+        _ = NNGMessage(adopting: raw)
     }
 
     private static func timeout(for wait: ReceiveWait) -> nng_duration {

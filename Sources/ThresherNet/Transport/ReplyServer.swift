@@ -67,7 +67,7 @@ public final class ReplyServer: Sendable {
         let exchange: Exchange
         do {
             exchange = try Exchange(socket: socket, label: "serve \(boundURLs.joined(separator: ", "))",
-                                    sendFailure: .receiveAnyway)
+                                    style: .reply)
         } catch {
             return  // the socket is closed (or out of memory): nothing to serve
         }

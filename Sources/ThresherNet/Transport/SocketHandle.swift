@@ -1,5 +1,10 @@
 import CNNG
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Sole owner of one open `nng_socket` and of everything NNG attaches to it: listeners,
 /// dialers, pipes and contexts.
@@ -11,12 +16,22 @@ import Synchronization
 ///   both paths decide under the same lock.
 /// - Pipe callbacks registered here stop before `close()` returns (`nng_close` waits for every
 ///   pipe's removal callback), so the relay they point to outlives them.
+/// - No context call (`nng_ctx_send`/`nng_ctx_recv`/`nng_ctx_open`) overlaps `nng_close`:
+///   they run through `withContextCall`, and `close()` waits for those in flight. NNG 1.5.2
+///   needs this: a context call that drops the last reference to a context being closed
+///   finishes it after `nng_close` may already have freed the socket (`nni_ctx_rele` wakes the
+///   closer before `ctx_fini` runs).
 final class SocketHandle: Sendable {
     enum Role: Sendable { case reply, request }
 
+    private struct Gate {
+        var open = true
+        var callsInFlight = 0
+    }
+
     let socket: nng_socket
     let role: Role
-    private let open = Mutex(true)
+    private let gate = Mutex(Gate())
     let pipeEvents = PipeEventRelay()
 
     init(role: Role, options: TransportOptions) throws(NetError) {
@@ -42,31 +57,49 @@ final class SocketHandle: Sendable {
     }
 
     /// Whether `close()` has not been called yet.
-    var isOpen: Bool { open.withLock { $0 } }
+    var isOpen: Bool { gate.withLock { $0.open } }
+
+    /// Runs `call` — one non-blocking NNG context call — unless `close()` has begun, in which
+    /// case it returns `nil` without running it. Calls may nest (a callback that NNG runs inline
+    /// may start the next operation).
+    @inline(__always)
+    func withContextCall<Result>(_ call: () -> Result) -> Result? {
+        let entered = gate.withLock { gate in
+            guard gate.open else { return false }
+            gate.callsInFlight += 1
+            return true
+        }
+        guard entered else { return nil }
+        defer { gate.withLock { $0.callsInFlight -= 1 } }
+        return call()
+    }
 
     /// Opens a context; the caller owns it and must give it back through `closeContext(_:)`.
     func openContext() throws(NetError) -> nng_ctx {
         var ctx = nng_ctx()
-        try nngCheck(nng_ctx_open(&ctx, socket), "open context")
+        guard let rv = withContextCall({ nng_ctx_open(&ctx, socket) }) else { throw NetError.closed("open context") }
+        try nngCheck(rv, "open context")
         return ctx
     }
 
     /// Closes `ctx` unless the socket is already closed (and the context with it).
-    /// Pending operations on it finish with `NNG_ECLOSED`.
+    /// Pending operations on it finish with `NNG_ECLOSED`. The caller must not run context
+    /// calls on `ctx` concurrently.
     func closeContext(_ ctx: nng_ctx) {
-        open.withLock { isOpen in
-            if isOpen { _ = nng_ctx_close(ctx) }
-        }
+        _ = withContextCall { nng_ctx_close(ctx) }
     }
 
     /// Closes the socket: listeners stop, dialers stop reconnecting, every pending operation
     /// finishes with `NNG_ECLOSED`. Idempotent. Must not be called from an NNG callback.
     func close() {
-        let wasOpen = open.withLock { isOpen in
-            defer { isOpen = false }
-            return isOpen
+        let wasOpen = gate.withLock { gate in
+            defer { gate.open = false }
+            return gate.open
         }
-        if wasOpen { _ = nng_close(socket) }
+        guard wasOpen else { return }
+        // Context calls are non-blocking and never wait for us, so this ends promptly.
+        while gate.withLock({ $0.callsInFlight }) > 0 { sched_yield() }
+        _ = nng_close(socket)
     }
 
     deinit { close() }

@@ -11,6 +11,10 @@ public struct PipeID: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What happened to a connection, as reported by `nng_pipe_notify`.
+///
+/// Each connection is reported `added` once and `removed` once, but NNG runs the two
+/// notifications on different threads without ordering them: requests may arrive on a pipe
+/// before its `added`, and a connection that closes at once may be reported `removed` first.
 public enum PipeEvent: Sendable, Hashable {
     /// The connection is established and attached to the socket.
     case added
