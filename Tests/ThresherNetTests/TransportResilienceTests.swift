@@ -159,6 +159,48 @@ final class TransportResilienceTests: XCTestCase {
         await harness.stop()
     }
 
+    func testCancellationWhileWaitingForAConnection() async throws {
+        let client = try RequestClient(dial: "tcp://127.0.0.1:1", options: TransportOptions(reconnectMin: .milliseconds(20)))
+        let pending = Task { try await client.request([1], timeout: .seconds(60)) }
+        try await Task.sleep(for: .milliseconds(50))
+        pending.cancel()
+        let outcome = try await withDeadline(.seconds(5)) { await pending.result }
+        XCTAssertTrue(((outcome.failure as? NetError)?.isCancelled) ?? false, "\(outcome)")
+        client.close()
+    }
+
+    func testCloseFailsRequestsInFlight() async throws {
+        let harness = try EchoHarness(listen: [uniqueInprocURL()]) { _ in nil }  // never answers
+        let client = try RequestClient(dial: harness.url)
+        let pending = (0..<8).map { index in
+            Task { try await client.request([UInt8(index)], timeout: .seconds(60)) }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        client.close()
+        for task in pending {
+            let outcome = try await withDeadline(.seconds(5)) { await task.result }
+            XCTAssertTrue(((outcome.failure as? NetError)?.isClosed) ?? false, "\(outcome)")
+        }
+        await harness.stop()
+    }
+
+    func testServerCloseWhileHandlersRun() async throws {
+        let server = try ReplyServer(listen: [uniqueInprocURL()], options: TransportOptions())
+        let serving = Task {
+            await server.serve(contexts: 4) { request in
+                try? await Task.sleep(for: .milliseconds(100))
+                return request.bytes
+            }
+        }
+        let client = try RequestClient(dial: server.boundURLs[0])
+        let pending = Task { try await client.request([1], timeout: .milliseconds(500)) }
+        try await Task.sleep(for: .milliseconds(30))
+        server.close()
+        try await withDeadline(.seconds(5)) { await serving.value }
+        _ = await pending.result  // the reply may or may not have made it; it must just end
+        client.close()
+    }
+
     func testServeReturnsWhenCancelled() async throws {
         let server = try ReplyServer(listen: [uniqueInprocURL()], options: TransportOptions())
         let serving = Task { await server.serve(contexts: 4) { $0.bytes } }
@@ -236,5 +278,12 @@ final class TransportResilienceTests: XCTestCase {
         late.close()
         client.close()
         await harness.stop()
+    }
+}
+
+private extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

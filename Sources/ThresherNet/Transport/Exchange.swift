@@ -144,6 +144,16 @@ final class Exchange: Sendable {
 
     private func start(_ continuation: UnsafeContinuation<Result<IncomingRequest, NetError>, Never>,
                        outgoing: OpaquePointer?, sendTimeout: nng_duration, ticket: UInt64) {
+        // A run cancelled before it starts sends nothing.
+        let cancelledAlready = state.withLock { state in
+            state.continuation = continuation
+            return state.cancelRequested
+        }
+        if cancelledAlready {
+            if let outgoing { Self.free(outgoing) }  // never handed to NNG
+            finish(.failure(NetError(NNG_ECANCELED, operation: label)))
+            return
+        }
         var outgoing = outgoing
         if let request = outgoing, let sendAIO = sendAIO?.pointer {
             let attempt = socket.withContextCall { Self.sendIfConnectionReady(request, ctx: ctx, aio: sendAIO) }
@@ -154,25 +164,24 @@ final class Exchange: Sendable {
                 break
             case .closed(let request):
                 Self.free(request)
-                state.withLock { $0.continuation = continuation }
                 finish(.failure(NetError(NNG_ECLOSED, operation: label)))
                 return
             case .failed(let code):
-                state.withLock { $0.continuation = continuation }
                 finish(.failure(NetError(code: code, operation: label)))
                 return
             }
         }
+        // From here a cancellation aborts the started operation through NNG (`cancelIfRequested`),
+        // which also resets a REQ context whose request already went out.
         let started: (aio: OpaquePointer, receiveTimeout: nng_duration)? = state.withLock { state in
-            state.continuation = continuation
-            guard !state.cancelRequested, let aio = state.aio else { return nil }
+            guard let aio = state.aio else { return nil }
             state.phase = outgoing == nil ? .receiving : .sending
             state.pins += 2  // the operation about to start, and this thread until it has started it
             return (aio, Self.timeout(for: state.receiveWait))
         }
         guard let started else {
-            if let outgoing { Self.free(outgoing) }  // never handed to NNG
-            finish(.failure(NetError(NNG_ECANCELED, operation: label)))
+            if let outgoing { Self.free(outgoing) }
+            finish(.failure(NetError(NNG_EINTERNAL, operation: label)))  // unreachable: init sets the aio
             return
         }
         let timeout = outgoing == nil ? started.receiveTimeout : sendTimeout
@@ -260,15 +269,12 @@ final class Exchange: Sendable {
                 return
             }
         }
-        let receiveTimeout: nng_duration? = state.withLock { state in
-            guard !state.cancelRequested else { return nil }
+        // Armed even if cancellation is pending: aborting it through NNG (`cancelIfRequested`)
+        // also resets a REQ context whose request already went out.
+        let receiveTimeout = state.withLock { state in
             state.phase = .receiving
             state.pins += 1
             return Self.timeout(for: state.receiveWait)
-        }
-        guard let receiveTimeout else {
-            finish(.failure(NetError(NNG_ECANCELED, operation: label)))
-            return
         }
         if startOperation(sending: nil, aio: aio, timeout: receiveTimeout) {
             cancelIfRequested(ticket: ticket)
@@ -280,7 +286,8 @@ final class Exchange: Sendable {
 
     /// Task cancellation handler. Marks the run cancelled and aborts whatever operation is
     /// pending. If the flag is set while no operation is registered yet (before `start`, or
-    /// between send and receive), the thread about to start one sees it in `cancelIfRequested`.
+    /// between send and receive), the thread about to start one sees it: `start` before sending
+    /// anything, or `cancelIfRequested` right after starting the operation.
     private func cancel(ticket: UInt64) {
         let aio: OpaquePointer? = state.withLock { state in
             guard state.ticket == ticket else { return nil }
