@@ -31,6 +31,12 @@ struct TransportURL: Sendable {
     var usesTLS: Bool { scheme.hasPrefix("tls+") }
     var isTCP: Bool { host != nil }
 
+    /// The port of a `tcp`/`tls+tcp` URL.
+    var port: Int? {
+        guard isTCP, let colon = text.lastIndex(of: ":") else { return nil }
+        return Int(text[text.index(after: colon)...])
+    }
+
     /// The same URL with its port replaced, e.g. after binding `tcp://127.0.0.1:0`.
     func replacingPort(with port: Int) -> String {
         guard isTCP, let separator = text.firstRange(of: "://"),

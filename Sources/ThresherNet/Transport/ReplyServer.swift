@@ -31,12 +31,7 @@ public final class ReplyServer: Sendable {
 
     /// The port of the first TCP (or TLS) listener, e.g. after listening on `tcp://127.0.0.1:0`.
     public var port: Int? {
-        for url in boundURLs.map(TransportURL.init) where url.isTCP {
-            if let colon = url.text.lastIndex(of: ":"), let port = Int(url.text[url.text.index(after: colon)...]) {
-                return port
-            }
-        }
-        return nil
+        boundURLs.lazy.map(TransportURL.init).first(where: \.isTCP)?.port
     }
 
     /// Registers the callback for connections being established or lost (replacing any earlier
