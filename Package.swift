@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "Thresher",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "thresher", targets: ["thresher"]),
         .library(name: "ThresherWire", targets: ["ThresherWire"]),
@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries: module maps only, no code.
@@ -27,7 +28,10 @@ let package = Package(
         .systemLibrary(name: "CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
 
         .target(name: "ThresherWire", dependencies: ["CZstd"]),
-        .target(name: "ThresherNet", dependencies: ["ThresherWire", "CNNG", "CMbedCrypto"]),
+        .target(
+            name: "ThresherNet",
+            dependencies: ["ThresherWire", "CNNG", "CMbedCrypto", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "thresher",
             dependencies: [

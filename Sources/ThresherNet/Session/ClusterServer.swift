@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import ThresherWire
 
@@ -11,18 +12,21 @@ public struct ClusterServerOptions: Sendable {
     public var heartbeatInterval: Duration
     /// Told to workers in `Welcome`; also how long a worker id stays claimed after its last request.
     public var leaseTimeout: Duration
+    /// Where handshakes and rejected input are logged.
+    public var logger: Logger
 
     public init(transport: TransportOptions = TransportOptions(), limits: WireLimits = WireLimits(),
-                concurrentRequests: Int = 64, heartbeatInterval: Duration = .seconds(5), leaseTimeout: Duration = .seconds(15)) {
+                concurrentRequests: Int = 64, heartbeatInterval: Duration = .seconds(5), leaseTimeout: Duration = .seconds(15),
+                logger: Logger = Logger(label: "thresher.net")) {
         self.transport = transport; self.limits = limits; self.concurrentRequests = concurrentRequests
-        self.heartbeatInterval = heartbeatInterval; self.leaseTimeout = leaseTimeout
+        self.heartbeatInterval = heartbeatInterval; self.leaseTimeout = leaseTimeout; self.logger = logger
     }
 }
 
 /// Something the server observed that an operator may want in the log.
 public enum ServerEvent: Sendable {
     case sessionOpened(WorkerSession)
-    case handshakeRejected(pipe: PipeID, Rejected)
+    case handshakeRejected(workerID: String?, pipe: PipeID, Rejected)
     case frameRejected(pipe: PipeID, WireError)
     case unauthenticatedRequest(pipe: PipeID, MessageType)
     case connectionClosed(PipeID)
@@ -84,7 +88,15 @@ public final class ClusterServer: Sendable {
         do {
             message = try codec.decode(request.bytes)
         } catch {
-            stats.withLock { $0.framesRejected[error.reasonName, default: 0] += 1 }
+            let count = stats.withLock { s in
+                s.framesRejected[error.reasonName, default: 0] += 1
+                return s.framesRejected[error.reasonName, default: 0]
+            }
+            // A peer flooding garbage must not flood the log: log the 1st, 2nd, 4th, 8th, ... of each reason.
+            if count & (count - 1) == 0 {
+                options.logger.warning("rejected a malformed frame (\(error.reasonName), \(count) so far): \(error)",
+                                       metadata: ["pipe": "\(request.pipe)"])
+            }
             emit(.frameRejected(pipe: request.pipe, error))
             return encode(.error(ErrorReply(code: .malformedFrame, detail: String(describing: error))))
         }
@@ -95,11 +107,15 @@ public final class ClusterServer: Sendable {
             switch sessions.verify(proof, on: request.pipe) {
             case .welcome(let welcome, let session):
                 stats.withLock { $0.sessionsOpened += 1 }
+                options.logger.info("worker \(session.workerID) authenticated (session \(session.id), \(session.slots) slots)",
+                                    metadata: ["pipe": "\(request.pipe)"])
                 emit(.sessionOpened(session))
                 return encode(.welcome(welcome))
-            case .rejected(let rejected):
+            case .rejected(let rejected, let workerID):
                 stats.withLock { $0.handshakesRejected[String(describing: rejected.reason), default: 0] += 1 }
-                emit(.handshakeRejected(pipe: request.pipe, rejected))
+                options.logger.warning("rejected the handshake of worker \(workerID ?? "?") (\(rejected.reason)): \(rejected.detail)",
+                                       metadata: ["pipe": "\(request.pipe)"])
+                emit(.handshakeRejected(workerID: workerID, pipe: request.pipe, rejected))
                 return encode(.rejected(rejected))
             }
         case .challenge, .welcome, .rejected, .assign, .noWork, .ack, .chunkAck, .error:

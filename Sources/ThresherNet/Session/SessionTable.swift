@@ -9,17 +9,24 @@ import ThresherWire
 /// - one live session per worker id: a second worker claiming an id whose session was active
 ///   within `livenessWindow` is rejected (`duplicateWorker`); an idle one is replaced, so a
 ///   worker whose old connection died without a FIN can come back;
-/// - state for a connection is dropped when NNG reports the pipe closed.
+/// - state for a connection is dropped when NNG reports the pipe closed; because NNG may deliver
+///   a request after its pipe's "removed" event, entries are also purged by age (a challenge
+///   unanswered for `challengeLifetime`, a session idle for four lease timeouts — a live worker
+///   heartbeats far more often, and a purged one simply handshakes again).
 final class SessionTable: Sendable {
     private enum PipeState {
-        case challenged(Hello, HandshakeTranscript)
+        case challenged(Hello, HandshakeTranscript, at: ContinuousClock.Instant)
         case authenticated(WorkerSession, lastSeen: ContinuousClock.Instant)
     }
 
     enum ProofOutcome {
         case welcome(Welcome, WorkerSession)
-        case rejected(Rejected)
+        /// `workerID` is the id the Hello claimed, when there was a Hello.
+        case rejected(Rejected, workerID: String?)
     }
+
+    /// How long a Challenge may stay unanswered.
+    static let challengeLifetime: Duration = .seconds(60)
 
     private let token: ClusterToken
     private let livenessWindow: Duration
@@ -38,28 +45,33 @@ final class SessionTable: Sendable {
     }
 
     /// Starts (or restarts) the handshake on `pipe` and returns the challenge to send.
-    func challenge(_ hello: Hello, on pipe: PipeID) -> Challenge {
+    func challenge(_ hello: Hello, on pipe: PipeID, now: ContinuousClock.Instant = .now) -> Challenge {
         let transcript = HandshakeTranscript(clientNonce: hello.clientNonce, serverNonce: HandshakeTranscript.freshNonce())
-        state.withLock { $0.pipes[pipe] = .challenged(hello, transcript) }
+        state.withLock { s in
+            purgeStale(&s.pipes, now: now)
+            s.pipes[pipe] = .challenged(hello, transcript, at: now)
+        }
         return Challenge(serverNonce: transcript.serverNonce)
     }
 
     /// Checks a proof against the challenge pending on `pipe`.
     func verify(_ proof: Proof, on pipe: PipeID, now: ContinuousClock.Instant = .now) -> ProofOutcome {
         state.withLock { s in
-            guard case .challenged(let hello, let transcript)? = s.pipes[pipe] else {
-                return .rejected(Rejected(reason: .noChallenge, detail: "Proof without a pending Challenge on this connection; send Hello first"))
+            guard case .challenged(let hello, let transcript, let issued)? = s.pipes[pipe],
+                  now - issued < Self.challengeLifetime else {
+                s.pipes[pipe] = nil
+                return .rejected(Rejected(reason: .noChallenge, detail: "Proof without a pending Challenge on this connection; send Hello first"), workerID: nil)
             }
             // One answer per challenge, right or wrong.
             s.pipes[pipe] = nil
             let expected = transcript.proof(token: token, workerID: hello.workerID)
             guard HMACSHA256.constantTimeEqual(expected.bytes, proof.mac.bytes) else {
-                return .rejected(Rejected(reason: .badProof, detail: "the proof does not match: the worker's cluster token differs from the coordinator's"))
+                return .rejected(Rejected(reason: .badProof, detail: "the proof does not match: the worker's cluster token differs from the coordinator's"), workerID: hello.workerID)
             }
             for (otherPipe, other) in s.pipes {
                 guard case .authenticated(let session, let lastSeen) = other, session.workerID == hello.workerID else { continue }
                 if now - lastSeen < livenessWindow {
-                    return .rejected(Rejected(reason: .duplicateWorker, detail: "worker id '\(hello.workerID)' is already connected and active; give each worker a unique --id"))
+                    return .rejected(Rejected(reason: .duplicateWorker, detail: "worker id '\(hello.workerID)' is already connected and active; give each worker a unique --id"), workerID: hello.workerID)
                 }
                 s.pipes[otherPipe] = nil
             }
@@ -85,6 +97,17 @@ final class SessionTable: Sendable {
     /// Forgets everything about a closed connection.
     func remove(pipe: PipeID) {
         state.withLock { _ = $0.pipes.removeValue(forKey: pipe) }
+    }
+
+    /// Drops challenges past their lifetime and sessions idle for four lease timeouts.
+    private func purgeStale(_ pipes: inout [PipeID: PipeState], now: ContinuousClock.Instant) {
+        let idleLimit = livenessWindow * 4
+        pipes = pipes.filter { _, st in
+            switch st {
+            case .challenged(_, _, let at): now - at < Self.challengeLifetime
+            case .authenticated(_, let lastSeen): now - lastSeen < idleLimit
+            }
+        }
     }
 
     var authenticatedCount: Int {
