@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [
                 "ThresherWire", "ThresherNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "WireFuzz", dependencies: ["ThresherWire"], path: "Fuzz/WireFuzz", exclude: ["corpus"]),

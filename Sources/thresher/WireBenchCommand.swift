@@ -24,7 +24,7 @@ struct WireBench: AsyncParsableCommand {
     var zstdLevel: Int32 = 3
 
     @Option(help: "Rounds of alternating ThresherNet / bare NNG round-trip measurements.")
-    var rounds: Int = 7
+    var rounds: Int = 11
 
     func validate() throws {
         guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be 1...19, got \(zstdLevel)") }

@@ -24,6 +24,8 @@ extension WireBenchmark.Result {
                                 rt.bare.seconds * 1e6, 1 / rt.bare.seconds, rt.ratio, verdict as NSString))
         }
         lines.append(String(format: "bulk, 1 MiB requests: ThresherNet %.0f MB/s, bare NNG %.0f MB/s", bulkMBs, bareBulkMBs))
+        lines.append(String(format: "full stack: Report of 100 records → Ack via ClusterClient/ClusterServer: %.1f µs, %.0f/s",
+                            stackReportRTT.seconds * 1e6, 1 / stackReportRTT.seconds))
         return lines.joined(separator: "\n")
     }
 
@@ -35,6 +37,7 @@ extension WireBenchmark.Result {
             "zstd_level": Int(plan.zstdLevel), "zstd_ratio": zstdRatio,
             "zstd_compress_mb_s": zstdCompressMBs, "zstd_decompress_mb_s": zstdDecompressMBs,
             "bulk_mb_s": bulkMBs, "bare_bulk_mb_s": bareBulkMBs,
+            "stack_report_rtt_us": stackReportRTT.seconds * 1e6,
             "machine": MachineDescription.current,
             "date": ISO8601DateFormatter().string(from: Date()),
         ]

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ThresherNet
 import ThresherWire
 
@@ -9,7 +10,7 @@ struct WireBenchmark {
         var zstdLevel: Int32
         var rounds: Int
         var codecIterations: Int { quick ? 300 : 3000 }
-        var roundTrips: Int { quick ? 300 : 2000 }
+        var roundTrips: Int { quick ? 300 : 1000 }
         var bulkChunks: Int { quick ? 64 : 512 }
     }
 
@@ -29,6 +30,9 @@ struct WireBenchmark {
         var roundTrips: [RoundTrip]
         var bulkMBs: Double
         var bareBulkMBs: Double
+        /// A Report of 100 records through ClusterClient → ClusterServer → Ack: framing, CRC,
+        /// session lookup and the client actor on top of the transport.
+        var stackReportRTT: Duration
     }
 
     let plan: Plan
@@ -47,6 +51,7 @@ struct WireBenchmark {
             roundTrips.append(try await measureRoundTrips(payload: payload))
         }
         let (bulk, bareBulk) = try await measureBulk()
+        let stack = try await measureFullStack()
 
         let mb = Double(frame.count) / 1e6
         return Result(
@@ -56,7 +61,7 @@ struct WireBenchmark {
             encodeMsgs: Double(plan.codecIterations) / encodeTime.seconds,
             decodeMsgs: Double(plan.codecIterations) / decodeTime.seconds,
             zstdRatio: ratio, zstdCompressMBs: compressMBs, zstdDecompressMBs: decompressMBs,
-            roundTrips: roundTrips, bulkMBs: bulk, bareBulkMBs: bareBulk)
+            roundTrips: roundTrips, bulkMBs: bulk, bareBulkMBs: bareBulk, stackReportRTT: stack)
     }
 
     /// A Report of 1,000 records as a training loop produces them: a few names, rising steps.
@@ -109,6 +114,30 @@ struct WireBenchmark {
         let bare = try NNGBaseline.upload(url: "tcp://127.0.0.1:\(try LoopbackPort.free())", messageBytes: chunk.count, count: plan.bulkChunks, warmup: 8)
         let mb = Double(chunk.count) / 1e6
         return (mb / t.seconds, mb / bare.seconds)
+    }
+
+    private func measureFullStack() async throws -> Duration {
+        let token = try ClusterToken(ClusterToken.random())
+        var quiet = Logger(label: "thresher.bench")
+        quiet.logLevel = .warning
+        let server = try ClusterServer(listen: ["tcp://127.0.0.1:0"], token: token, options: ClusterServerOptions(logger: quiet))
+        guard let port = server.transport.port else { throw BenchError("cluster server did not report its port") }
+        let serving = Task { await server.serve { _, _ in .ack(Ack(ackedSeq: 1, verdicts: [])) } }
+        let client = try ClusterClient(connect: "tcp://127.0.0.1:\(port)", token: token,
+                                       identity: WorkerIdentity(workerID: "bench", slots: 1))
+        defer { client.close(); server.close(); serving.cancel() }
+        let full = Self.sampleReport()
+        let report = Message.report(Report(trialID: full.trialID, leaseEpoch: full.leaseEpoch, seq: full.seq,
+                                           batch: MetricBatch(records: Array(full.batch.records.prefix(100)))))
+        try await client.handshake()
+        let clock = ContinuousClock()
+        var times: [Duration] = []
+        for _ in 0..<plan.rounds {
+            let start = clock.now
+            for _ in 0..<plan.roundTrips { _ = try await client.send(report) }
+            times.append((clock.now - start) / plan.roundTrips)
+        }
+        return Self.median(times)
     }
 
     static func time(_ n: Int, _ body: () -> Void) -> Duration {
