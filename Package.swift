@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "thresher", targets: ["thresher"]),
         .library(name: "ThresherWire", targets: ["ThresherWire"]),
         .library(name: "ThresherNet", targets: ["ThresherNet"]),
+        .library(name: "ThresherSweep", targets: ["ThresherSweep"]),
         // Built only by scripts/fuzz-wire (with -sanitize=fuzzer); a plain build
         // gives a replay driver that runs the decoder over files given on the command line.
         .executable(name: "wire-fuzz", targets: ["WireFuzz"]),
@@ -16,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // System libraries: module maps only, no code.
@@ -32,10 +34,12 @@ let package = Package(
             name: "ThresherNet",
             dependencies: ["ThresherWire", "CNNG", "CMbedCrypto", .product(name: "Logging", package: "swift-log")]
         ),
+        // Sweep files, search spaces, searchers and stopping policies: pure and deterministic.
+        .target(name: "ThresherSweep", dependencies: ["ThresherWire", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "thresher",
             dependencies: [
-                "ThresherWire", "ThresherNet",
+                "ThresherWire", "ThresherNet", "ThresherSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -44,6 +48,7 @@ let package = Package(
 
         .testTarget(name: "ThresherWireTests", dependencies: ["ThresherWire"], resources: [.copy("Golden")]),
         .testTarget(name: "ThresherNetTests", dependencies: ["ThresherNet", "ThresherWire"]),
+        .testTarget(name: "ThresherSweepTests", dependencies: ["ThresherSweep", "ThresherWire"]),
     ],
     swiftLanguageModes: [.v6]
 )
