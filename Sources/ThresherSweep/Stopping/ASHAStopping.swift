@@ -71,19 +71,21 @@ public struct ASHAStopping: StoppingPolicy {
         return "asha: rungs \(listed) (rf \(rf))"
     }
 
+    /// Degenerate but accepted settings: no rung at all, or brackets shifted past `max_t`.
     public static func warnings(for spec: ASHASpec) -> [String] {
         var warnings: [String] = []
-        if spec.gracePeriod < 1 { warnings.append("early_terminate.grace_period must be ≥ 1 (found \(spec.gracePeriod)): asha has no rungs and stops nothing") }
-        if !(spec.reductionFactor.isFinite && spec.reductionFactor > 1) {
-            warnings.append("early_terminate.reduction_factor must be > 1 (found \(HyperbandStopping.format(spec.reductionFactor))): asha has no rungs and stops nothing")
+        if spec.brackets < 1 {
+            warnings.append("early_terminate.brackets must be ≥ 1 (found \(spec.brackets)): using 1")
         }
-        if spec.brackets < 1 { warnings.append("early_terminate.brackets must be ≥ 1 (found \(spec.brackets)): using 1") }
-        guard warnings.isEmpty || spec.brackets < 1 && warnings.count == 1 else { return warnings }
-        let brackets = rungs(for: spec)
-        if spec.maxT < spec.gracePeriod {
+        if spec.gracePeriod < 1 {
+            warnings.append("early_terminate.grace_period must be ≥ 1 (found \(spec.gracePeriod)): asha has no rungs and stops nothing")
+        } else if !(spec.reductionFactor.isFinite && spec.reductionFactor > 1) {
+            let rf = HyperbandStopping.format(spec.reductionFactor)
+            warnings.append("early_terminate.reduction_factor must be > 1 (found \(rf)): asha has no rungs and stops nothing")
+        } else if spec.maxT < spec.gracePeriod {
             warnings.append("early_terminate.max_t \(spec.maxT) is below grace_period \(spec.gracePeriod): asha has no rungs and stops nothing")
-        } else if let useless = brackets.firstIndex(where: { $0.count < 2 }) {
-            warnings.append("early_terminate.brackets: bracket \(useless) and above have fewer than 2 rungs below max_t \(spec.maxT); a bracket with one rung stops trials only at its first rung")
+        } else if let empty = rungs(for: spec).firstIndex(where: \.isEmpty) {
+            warnings.append("early_terminate.brackets is \(spec.brackets) but bracket \(empty) and above have no rung up to max_t \(spec.maxT): their trials are never stopped")
         }
         return warnings
     }
