@@ -19,7 +19,7 @@ final class PolicySimulatorTests: XCTestCase {
     /// One slot: trial 2 is a late bloomer. At its step 2, band 2 = [3, 5, 6] → index 1 → 5; 6 > 5.
     /// Trial 3 at step 2: [3, 4, 5, 6] → index 2 → 5; 4 passes.
     func testOneSlot() {
-        var simulator = PolicySimulator(sweep: sweep(bands2))
+        let simulator = PolicySimulator(sweep: sweep(bands2))
         let report = simulator.run(curves([[5, 5, 4], [5, 3, 2], [5, 6, 1], [5, 4, 4]]))
         XCTAssertEqual(report.trials.map(\.lastStep), [3, 3, 2, 3])
         XCTAssertEqual(report.trials.map(\.stopped), [false, false, true, false])
@@ -33,12 +33,12 @@ final class PolicySimulatorTests: XCTestCase {
     /// runs alone and completes.
     func testTwoSlotsInLockstep() {
         let lines = curves([[5, 5, 5, 5, 5, 5], [5, 1], [5, 3, 3], [5, 2]])
-        var one = PolicySimulator(sweep: sweep(bands2), parallel: 1)
+        let one = PolicySimulator(sweep: sweep(bands2), parallel: 1)
         let sequential = one.run(lines)
         XCTAssertEqual(sequential.trials.map(\.stopped), [false, false, false, false])
         XCTAssertEqual(sequential.summary.stepsUsed, 13)
 
-        var two = PolicySimulator(sweep: sweep(bands2), parallel: 2)
+        let two = PolicySimulator(sweep: sweep(bands2), parallel: 2)
         let report = two.run(lines)
         XCTAssertEqual(report.jsonLines, """
             {"trial": 0, "last_step": 4, "stopped": true, "reason": "stopped at band 2: 5.0 > threshold 3.0, rank 3 of 3"}
@@ -58,8 +58,9 @@ final class PolicySimulatorTests: XCTestCase {
             best found: 1.0 (best overall: 1.0, goal minimize)
 
             """)
-        var again = PolicySimulator(sweep: sweep(bands2), parallel: 2)
+        let again = PolicySimulator(sweep: sweep(bands2), parallel: 2)
         XCTAssertEqual(again.run(lines), report, "deterministic")
+        XCTAssertEqual(two.run(lines), report, "a replay starts from a fresh copy of the policy")
     }
 
     /// The one-call API, from JSONL text with interleaved lines, a NaN and a maximized metric.
@@ -84,12 +85,12 @@ final class PolicySimulatorTests: XCTestCase {
     }
 
     func testWithoutPolicyNothingStops() {
-        var simulator = PolicySimulator(sweep: sweep(nil), parallel: 3)
+        let simulator = PolicySimulator(sweep: sweep(nil), parallel: 3)
         let report = simulator.run(curves([[3, 2], [1], [.nan]]))
         XCTAssertEqual(report.trials.map(\.reason), ["completed", "completed", "completed"])
         XCTAssertEqual(report.summary, SimulationSummary(stepsUsed: 4, stepsTotal: 4, bestFound: 1, bestOverall: 1))
         XCTAssertTrue(report.jsonLines.hasSuffix("{\"summary\": {\"steps_used\": 4, \"steps_total\": 4, \"best_found\": 1.0, \"best_overall\": 1.0}}\n"))
-        var empty = PolicySimulator(sweep: sweep(nil))
+        let empty = PolicySimulator(sweep: sweep(nil))
         XCTAssertEqual(empty.run([TrialCurve(trial: 0, points: [])]).jsonLines, """
             {"trial": 0, "last_step": null, "stopped": false, "reason": "completed"}
             {"summary": {"steps_used": 0, "steps_total": 0, "best_found": null, "best_overall": null}}
@@ -99,7 +100,7 @@ final class PolicySimulatorTests: XCTestCase {
 
     func testMedianThroughSimulator() {
         // warmup 0, min_trials 2: trial 2's first value 9 > median(1, 3) = 2.
-        var simulator = PolicySimulator(sweep: sweep(.median(MedianStoppingSpec(warmupSteps: 0, minTrials: 2))))
+        let simulator = PolicySimulator(sweep: sweep(.median(MedianStoppingSpec(warmupSteps: 0, minTrials: 2))))
         let report = simulator.run(curves([[1, 1], [3, 3], [9, 0]]))
         XCTAssertEqual(report.trials.map(\.reason), ["completed", "completed", "stopped at iteration 1: 9.0 > median 2.0, rank 3 of 3"])
         XCTAssertEqual(report.summary.bestFound, 1)

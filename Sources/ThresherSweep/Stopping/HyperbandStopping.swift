@@ -37,7 +37,7 @@ public struct HyperbandStopping: StoppingPolicy {
     public init(spec: HyperbandSpec, goal: MetricGoal) {
         self.spec = spec
         self.goal = goal
-        self.bands = Array(Set(Self.bands(for: spec).filter { $0 >= 1 })).sorted()
+        self.bands = Array(Set(Self.bands(for: spec, limit: .max).filter { $0 >= 1 })).sorted()
         self.orientation = MetricOrientation(goal: goal)
         self.keepFraction = 1 / spec.eta
         self.bandSamples = Array(repeating: SortedSample(), count: bands.count)

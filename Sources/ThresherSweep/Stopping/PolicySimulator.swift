@@ -13,7 +13,7 @@
 ///
 /// Everything is deterministic: the same curves and policy always give the same report.
 public struct PolicySimulator {
-    private var policy: any StoppingPolicy
+    private let policy: any StoppingPolicy
     public let goal: MetricGoal
     public let parallel: Int
 
@@ -37,18 +37,18 @@ public struct PolicySimulator {
     /// reads the curves text and replays them. Render the result with
     /// ``SimulationReport/jsonLines`` (`--json`) or ``SimulationReport/text``.
     public static func simulate(sweep: SweepSpec, curvesJSONL: String, parallel: Int = 1) throws(CurveFileError) -> SimulationReport {
-        var simulator = PolicySimulator(sweep: sweep, parallel: parallel)
-        return simulator.run(try CurveFile.parse(curvesJSONL))
+        PolicySimulator(sweep: sweep, parallel: parallel).run(try CurveFile.parse(curvesJSONL))
     }
 
-    /// Replays `curves` (one per trial; a repeated trial index keeps its first curve). The
-    /// simulator's policy keeps the state the replay left, so run a fresh simulator per replay.
-    public mutating func run(_ curves: [TrialCurve]) -> SimulationReport {
+    /// Replays `curves` (one per trial; a repeated trial index keeps its first curve). Each call
+    /// starts from a copy of the policy as given, so repeated runs give the same report.
+    public func run(_ curves: [TrialCurve]) -> SimulationReport {
+        var policy = self.policy
         var seen: Set<Int> = []
         let queue = curves.filter { seen.insert($0.trial).inserted }.sorted { $0.trial < $1.trial }
         var outcomes = queue.map { Outcome(curve: $0) }
-        var slotOf: [Int: Int] = [:]                    // trial → index into queue/outcomes
-        for (index, curve) in queue.enumerated() { slotOf[curve.trial] = index }
+        var queueIndex: [Int: Int] = [:]                 // trial → index into queue and outcomes
+        for (index, curve) in queue.enumerated() { queueIndex[curve.trial] = index }
 
         var nextToStart = 0
         var running: [Int] = []                         // indices into queue, ascending
@@ -69,7 +69,7 @@ public struct PolicySimulator {
                 outcomes[index].reported += 1
                 outcomes[index].lastStep = point.step
                 for decision in policy.report(trial: curve.trial, step: point.step, value: point.value) {
-                    guard let stopped = slotOf[decision.trial], stopped < nextToStart, outcomes[stopped].isRunning else { continue }
+                    guard let stopped = queueIndex[decision.trial], stopped < nextToStart, outcomes[stopped].isRunning else { continue }
                     outcomes[stopped].isRunning = false
                     outcomes[stopped].explanation = decision.explanation
                     policy.trialEnded(decision.trial, stopped: true)
