@@ -269,7 +269,7 @@ private struct WandbReference {
 }
 
 /// A tiny deterministic generator for test event streams.
-struct SplitMix {
+private struct SplitMix {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

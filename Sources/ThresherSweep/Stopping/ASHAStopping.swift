@@ -65,7 +65,7 @@ public struct ASHAStopping: StoppingPolicy {
     /// `asha: rungs 1, 3, 9, 27, 81 (rf 3)`, one `bracket s:` list per bracket when there are several.
     public static func summary(for spec: ASHASpec) -> String {
         let brackets = rungs(for: spec).map { $0.isEmpty ? "none" : $0.map { String($0.iteration) }.joined(separator: ", ") }
-        let rf = HyperbandStopping.format(spec.reductionFactor)
+        let rf = NumberText.plain(spec.reductionFactor)
         if brackets.count == 1 { return "asha: rungs \(brackets[0]) (rf \(rf))" }
         let listed = brackets.enumerated().map { "bracket \($0.offset): \($0.element)" }.joined(separator: "; ")
         return "asha: rungs \(listed) (rf \(rf))"
@@ -80,7 +80,7 @@ public struct ASHAStopping: StoppingPolicy {
         if spec.gracePeriod < 1 {
             warnings.append("early_terminate.grace_period must be ≥ 1 (found \(spec.gracePeriod)): asha has no rungs and stops nothing")
         } else if !(spec.reductionFactor.isFinite && spec.reductionFactor > 1) {
-            let rf = HyperbandStopping.format(spec.reductionFactor)
+            let rf = NumberText.plain(spec.reductionFactor)
             warnings.append("early_terminate.reduction_factor must be > 1 (found \(rf)): asha has no rungs and stops nothing")
         } else if spec.maxT < spec.gracePeriod {
             warnings.append("early_terminate.max_t \(spec.maxT) is below grace_period \(spec.gracePeriod): asha has no rungs and stops nothing")

@@ -7,11 +7,16 @@ extension HyperbandStopping {
     /// W&B computes exactly this many bands from `min_iter`.
     public static let minIterBandCount = 100
 
+    /// At most this many divisions of `max_iter` (W&B has no cap; only an eta a hair above 1
+    /// with a huge `s` comes near it, and it keeps memory bounded).
+    public static let maxIterDivisionLimit = 100_000
+
     /// The bands W&B uses for `spec`, ascending, duplicates kept (as W&B keeps them), at most `limit`.
     ///
     /// - `max_iter` with `s` (takes precedence over `min_iter`, as in W&B): x = max_iter, then s
     ///   times x = x / eta, ending at the first x < 1; each x contributes ⌊x⌋; sorted ascending.
     ///   max_iter 81, s 3 → [3, 9, 27]; 18, s 2 → [2, 6]; 100, s 3 → [3, 11, 33].
+    ///   At most ``maxIterDivisionLimit`` divisions.
     /// - `min_iter`: x = min_iter, then x = x · eta; ⌊x⌋ for the first 100 values of x
     ///   (W&B stops at 100 bands; a band beyond `Int.max` is reported as `Int.max`).
     /// - Anything else (no band source, eta not > 1, s < 1) → `[]`: W&B rejects such settings.
@@ -20,7 +25,7 @@ extension HyperbandStopping {
         if let maxIter = spec.maxIter, let s = spec.s {
             var bands: [Int] = []
             var x = Double(maxIter)
-            for _ in 0..<max(s, 0) {
+            for _ in 0..<min(max(s, 0), maxIterDivisionLimit) {
                 x /= spec.eta
                 if x < 1 { break }
                 bands.append(truncated(x))
@@ -46,7 +51,7 @@ extension HyperbandStopping {
         let list = shown.isEmpty ? "none" : shown.map(String.init).joined(separator: ", ")
         let more = shown.count < all.count ? ", …" : ""
         let mode = spec.strict ? "strict" : "not strict"
-        return "hyperband: bands \(list)\(more) (eta \(format(spec.eta)), \(mode))"
+        return "hyperband: bands \(list)\(more) (eta \(NumberText.plain(spec.eta)), \(mode))"
     }
 
     /// Degenerate but accepted settings: bands that cannot be reached or repeat, an `s` larger
@@ -54,7 +59,7 @@ extension HyperbandStopping {
     public static func warnings(for spec: HyperbandSpec) -> [String] {
         var warnings: [String] = []
         guard spec.eta.isFinite, spec.eta > 1 else {
-            return ["early_terminate.eta must be > 1 (found \(format(spec.eta))): hyperband has no bands and stops nothing"]
+            return ["early_terminate.eta must be > 1 (found \(NumberText.plain(spec.eta))): hyperband has no bands and stops nothing"]
         }
         let all = bands(for: spec)
         if let maxIter = spec.maxIter, let s = spec.s {
@@ -64,7 +69,7 @@ extension HyperbandStopping {
             if s < 1 {
                 warnings.append("early_terminate.s must be ≥ 1 (found \(s)): hyperband has no bands and stops nothing")
             } else if all.isEmpty {
-                warnings.append("early_terminate.max_iter \(maxIter) / eta \(format(spec.eta)) is below 1: hyperband has no bands and stops nothing")
+                warnings.append("early_terminate.max_iter \(maxIter) / eta \(NumberText.plain(spec.eta)) is below 1: hyperband has no bands and stops nothing")
             } else if all.count < s {
                 warnings.append("early_terminate.s is \(s) but only \(all.count) of the bands max_iter / etaᵏ (k = 1…s) are ≥ 1: bands \(all.map(String.init).joined(separator: ", ")); the other \(s - all.count) are dropped")
             }
@@ -83,7 +88,7 @@ extension HyperbandStopping {
         var seen: Set<Int> = [], repeated: [Int] = []
         for band in all where band < Int.max && !seen.insert(band).inserted && !repeated.contains(band) { repeated.append(band) }
         if !repeated.isEmpty {
-            warnings.append("bands repeat (\(repeated.map(String.init).joined(separator: ", "))): eta \(format(spec.eta)) is too small for distinct whole-number bands; a repeated band adds nothing")
+            warnings.append("bands repeat (\(repeated.map(String.init).joined(separator: ", "))): eta \(NumberText.plain(spec.eta)) is too small for distinct whole-number bands; a repeated band adds nothing")
         }
         return warnings
     }
@@ -91,9 +96,5 @@ extension HyperbandStopping {
     /// Python's `int(x)` for x ≥ 0, saturating at `Int.max` (an unreachable band).
     private static func truncated(_ x: Double) -> Int {
         x >= 9.2e18 ? Int.max : Int(x.rounded(.towardZero))
-    }
-
-    static func format(_ x: Double) -> String {
-        x.isFinite && x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
     }
 }
