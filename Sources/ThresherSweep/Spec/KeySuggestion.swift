@@ -1,0 +1,38 @@
+/// "Did you mean …?" for keys and enumerated values of a sweep file.
+///
+/// A word is a near miss of a known word when the two are equal ignoring case, or when their
+/// edit distance (Levenshtein: insertions, deletions, substitutions) is at most 2 and smaller
+/// than the known word's length, so that a one- or two-letter key such as `q` or `mu` is not
+/// "suggested" for any unrelated short word.
+enum KeySuggestion {
+    /// The closest known word, if `word` is a near miss of one; ties go to the earlier word in `known`.
+    static func nearMiss(of word: String, among known: [String]) -> String? {
+        let lowered = word.lowercased()
+        if let caseOnly = known.first(where: { $0.lowercased() == lowered }) { return caseOnly }
+        var best: (word: String, distance: Int)?
+        for candidate in known {
+            let distance = editDistance(lowered, candidate.lowercased())
+            guard distance <= 2, distance < candidate.count else { continue }
+            if best.map({ distance < $0.distance }) ?? true { best = (candidate, distance) }
+        }
+        return best?.word
+    }
+
+    /// Levenshtein distance over Unicode characters, two rows of memory.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
