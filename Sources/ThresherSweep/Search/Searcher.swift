@@ -79,7 +79,7 @@ public enum SearcherFactory {
         switch spec.method {
         case .grid: return try GridSearcher(spec: spec)
         case .random: return try RandomSearcher(spec: spec)
-        case .bayes: return try RandomSearcher(spec: spec)   // TPE lands next
+        case .bayes: return try TPESearcher(spec: spec)
         }
     }
 }
