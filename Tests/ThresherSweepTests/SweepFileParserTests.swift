@@ -281,6 +281,17 @@ final class SweepFileParserTests: XCTestCase {
                        .asha(ASHASpec(gracePeriod: 1, reductionFactor: 3, maxT: 81, brackets: 1)))
         XCTAssertEqual(try policy("{type: asha, grace_period: 3, reduction_factor: 4, max_t: 48, brackets: 2}"),
                        .asha(ASHASpec(gracePeriod: 3, reductionFactor: 4, maxT: 48, brackets: 2)))
+        let both = try parse("""
+            method: random
+            metric: {name: loss}
+            parameters: {x: {value: 1}}
+            early_terminate: {type: hyperband, min_iter: 2, max_iter: 27, s: 2}
+            """)
+        XCTAssertEqual(both.spec.earlyTerminate, .hyperband(HyperbandSpec(minIter: 2, maxIter: 27, s: 2)))
+        XCTAssertEqual(both.warnings.map(\.description), [
+            "early_terminate.min_iter is ignored: with max_iter and s given, W&B and Thresher take the bands from those "
+                + "at sweep.yaml:4:36",
+        ])
         XCTAssertEqual(try policy("{type: median}"), .median(MedianStoppingSpec(warmupSteps: 0, minTrials: 3)))
         XCTAssertEqual(try policy("{type: median, warmup_steps: 5, min_trials: 4}"),
                        .median(MedianStoppingSpec(warmupSteps: 5, minTrials: 4)))

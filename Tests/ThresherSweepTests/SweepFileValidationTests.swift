@@ -165,10 +165,11 @@ final class SweepFileValidationTests: XCTestCase {
             errors("method: random\nmetric: {name: loss}\nparameters: {x: {value: 1}}\nearly_terminate: \(block)\n")
         }
         XCTAssertEqual(hyperband("{type: hyperband, eta: 3}"), [
-            "early_terminate needs exactly one of min_iter or max_iter (with s) for hyperband (found neither) at sweep.yaml:4:18",
+            "early_terminate needs max_iter with s, or min_iter, for hyperband (found neither) at sweep.yaml:4:18",
         ])
-        XCTAssertEqual(hyperband("{type: hyperband, min_iter: 3, max_iter: 27, s: 2}"), [
-            "early_terminate needs exactly one of min_iter or max_iter (with s) for hyperband (found both) at sweep.yaml:4:18",
+        XCTAssertEqual(hyperband("{type: hyperband, max_iter: 2, s: 1}"), [
+            "early_terminate.max_iter 2 with eta 3 gives no band of at least one iteration (max_iter / eta < 1); "
+                + "raise max_iter or lower eta at sweep.yaml:4:46",
         ])
         XCTAssertEqual(hyperband("{type: hyperband, max_iter: 27}"), [
             "early_terminate needs s (the number of bands) with max_iter for hyperband at sweep.yaml:4:18",

@@ -40,28 +40,31 @@ extension SweepFileReader {
             default: break
             }
         }
+        // W&B's precedence: max_iter with s gives the bands; otherwise min_iter does.
         let has = Set(entries.map(\.key))
-        if has.contains("min_iter") == has.contains("max_iter") {
-            let found = has.contains("min_iter") ? "both" : "neither"
-            error(path, at: node, "needs exactly one of min_iter or max_iter (with s) for hyperband (found \(found))")
-            return nil
-        }
-        if has.contains("max_iter"), !has.contains("s") {
+        let fromMaxIter = has.contains("max_iter")
+        if fromMaxIter, !has.contains("s") {
             error(path, at: node, "needs s (the number of bands) with max_iter for hyperband")
             return nil
         }
-        if has.contains("min_iter"), let sNode {
-            error(Self.join(path, "s"), at: sNode, "applies only with max_iter (found min_iter)")
+        if !fromMaxIter, !has.contains("min_iter") {
+            error(path, at: node, "needs max_iter with s, or min_iter, for hyperband (found neither)")
             return nil
         }
+        if fromMaxIter, has.contains("min_iter") {
+            warning(Self.join(path, "min_iter"), at: entries.first { $0.key == "min_iter" }?.keyNode,
+                    "is ignored: with max_iter and s given, W&B and Thresher take the bands from those")
+        } else if !fromMaxIter, let ignored = entries.first(where: { $0.key == "s" }) {
+            warning(ignored.path, at: ignored.keyNode, "is ignored without max_iter: the bands come from min_iter, as in W&B")
+        }
         if failed { return nil }
-        warnAboutDegenerateBands(spec, path: path, sNode: sNode)
-        return spec
+        return checkBands(spec, path: path, sNode: sNode, maxIterNode: entries.first { $0.key == "max_iter" }?.value) ? spec : nil
     }
 
-    /// W&B divides max_iter by eta s times and drops the bands below one iteration; say so.
-    private func warnAboutDegenerateBands(_ spec: HyperbandSpec, path: String, sNode: Node?) {
-        guard let maxIter = spec.maxIter, let s = spec.s else { return }
+    /// W&B divides max_iter by eta s times and drops the bands below one iteration: a warning
+    /// when some are dropped, an error (as in W&B) when none is left.
+    private func checkBands(_ spec: HyperbandSpec, path: String, sNode: Node?, maxIterNode: Node?) -> Bool {
+        guard let maxIter = spec.maxIter, let s = spec.s else { return true }
         var bands: [Int] = []
         var x = Double(maxIter)
         for _ in 0..<s {
@@ -69,11 +72,17 @@ extension SweepFileReader {
             if x < 1 { break }
             bands.append(Int(x))
         }
-        guard bands.count < s else { return }
+        guard bands.count < s else { return true }
+        guard !bands.isEmpty else {
+            error(Self.join(path, "max_iter"), at: maxIterNode, "\(maxIter) with eta \(spec.eta.cleanDescription) gives no band of at "
+                + "least one iteration (max_iter / eta < 1); raise max_iter or lower eta")
+            return false
+        }
         let shown = bands.sorted().map(String.init).joined(separator: ", ")
         warning(Self.join(path, "s"), at: sNode,
                 "is \(s), but max_iter \(maxIter) with eta \(spec.eta.cleanDescription) gives only \(bands.count) "
                     + "band(s) of at least one iteration ([\(shown)]); the other \(s - bands.count) are dropped, as in W&B")
+        return true
     }
 
     private func asha(_ entries: [YAMLEntry], node: Node, path: String) -> ASHASpec? {
