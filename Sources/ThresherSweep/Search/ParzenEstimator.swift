@@ -2,9 +2,10 @@
 /// kernel per observation plus one prior kernel, each kernel a product over dimensions.
 ///
 /// - Numeric dimension: a Gaussian centred on the observation, truncated to the axis bounds.
-///   Bandwidth per dimension σ = 0.2 · n^(−1/(D+4)) · range (Scott-like rule, as Optuna's
-///   multivariate TPE), clipped to [range / min(100, n + 2), range]; the prior kernel is the
-///   axis prior (centre and width of a bounded axis, or the normal's own N(mu, σ)).
+///   Its bandwidth is the larger gap to the neighbouring centres along that dimension (the
+///   axis ends count as neighbours; hyperopt's and Optuna's rule), clipped to
+///   [range / min(100, n + 2), range]. The prior kernel is the axis prior (centre and width of
+///   a bounded axis, or the normal's own N(mu, σ)).
 /// - Categorical dimension: the observation's choice gets weight 1, every choice also
 ///   `priorWeight / k`, normalised (additive smoothing); the prior kernel is the file's
 ///   `probabilities` or uniform.
@@ -13,23 +14,33 @@
 /// interactions between parameters.
 struct ParzenEstimator: Sendable {
     private let dimensions: [TPEDimension]
-    /// Kernel centres, one row per kernel; the prior kernel is the last row (`nil` centre).
+    /// Kernel centres, one row per observation; kernel number `centres.count` is the prior.
     private let centres: [[Double]]
-    /// Bandwidth per numeric dimension (0 for categorical dimensions).
-    private let sigmas: [Double]
+    /// Bandwidth per kernel and numeric dimension (0 for categorical dimensions).
+    private let sigmas: [[Double]]
     private let priorWeight = 1.0
 
     init(dimensions: [TPEDimension], observations: [[Double]]) {
         self.dimensions = dimensions
         self.centres = observations
         let n = Double(max(observations.count, 1))
-        let factor = 0.2 * PortableMath.exp(-PortableMath.log(n) / Double(dimensions.count + 4))
-        sigmas = dimensions.map { dimension in
-            guard case let .numeric(axis) = dimension else { return 0 }
+        var sigmas = Array(repeating: Array(repeating: 0.0, count: dimensions.count), count: observations.count)
+        for (d, dimension) in dimensions.enumerated() {
+            guard case let .numeric(axis) = dimension else { continue }
             let range = axis.range
             let floor = range / min(100, n + 2)
-            return min(max(factor * range, floor), range)
+            // Neighbour rule: the larger gap to the adjacent centres (the prior's centre included).
+            let order = observations.indices.sorted { (observations[$0][d], $0) < (observations[$1][d], $1) }
+            var points = order.map { observations[$0][d] }
+            let lowEnd = axis.isBounded ? axis.low : (points.first ?? axis.priorMu) - range
+            let highEnd = axis.isBounded ? axis.high : (points.last ?? axis.priorMu) + range
+            points = [lowEnd] + points + [highEnd]
+            for (rank, k) in order.enumerated() {
+                let gap = max(points[rank + 1] - points[rank], points[rank + 2] - points[rank + 1])
+                sigmas[k][d] = min(max(gap, floor), range)
+            }
         }
+        self.sigmas = sigmas
     }
 
     private var kernelCount: Int { centres.count + 1 }
@@ -38,7 +49,7 @@ struct ParzenEstimator: Sendable {
     func sample(using rng: inout SeededGenerator) -> [Double] {
         let kernel = rng.nextIndex(below: kernelCount)
         let centre = kernel < centres.count ? centres[kernel] : nil
-        return dimensions.indices.map { d in sampleDimension(d, centre: centre?[d], using: &rng) }
+        return dimensions.indices.map { d in sampleDimension(d, kernel: kernel, centre: centre?[d], using: &rng) }
     }
 
     /// log density of the mixture at x.
@@ -48,7 +59,7 @@ struct ParzenEstimator: Sendable {
         for kernel in 0..<kernelCount {
             let centre = kernel < centres.count ? centres[kernel] : nil
             var sum = 0.0
-            for d in dimensions.indices { sum += logKernel(d, centre: centre?[d], at: x[d]) }
+            for d in dimensions.indices { sum += logKernel(d, kernel: kernel, centre: centre?[d], at: x[d]) }
             terms.append(sum)
         }
         return Self.logSumExp(terms) - PortableMath.log(Double(kernelCount))
@@ -56,10 +67,10 @@ struct ParzenEstimator: Sendable {
 
     // MARK: Kernels
 
-    private func sampleDimension(_ d: Int, centre: Double?, using rng: inout SeededGenerator) -> Double {
+    private func sampleDimension(_ d: Int, kernel: Int, centre: Double?, using rng: inout SeededGenerator) -> Double {
         switch dimensions[d] {
         case let .numeric(axis):
-            let (mu, sigma) = centre.map { ($0, sigmas[d]) } ?? (axis.priorMu, axis.priorSigma)
+            let (mu, sigma) = centre.map { ($0, sigmas[kernel][d]) } ?? (axis.priorMu, axis.priorSigma)
             for _ in 0..<64 {
                 let x = mu + sigma * RandomVariates.standardNormal(using: &rng)
                 if x >= axis.low && x <= axis.high { return axis.snap(x) }
@@ -72,10 +83,10 @@ struct ParzenEstimator: Sendable {
         }
     }
 
-    private func logKernel(_ d: Int, centre: Double?, at x: Double) -> Double {
+    private func logKernel(_ d: Int, kernel: Int, centre: Double?, at x: Double) -> Double {
         switch dimensions[d] {
         case let .numeric(axis):
-            let (mu, sigma) = centre.map { ($0, sigmas[d]) } ?? (axis.priorMu, axis.priorSigma)
+            let (mu, sigma) = centre.map { ($0, sigmas[kernel][d]) } ?? (axis.priorMu, axis.priorSigma)
             let z = (x - mu) / sigma
             var mass = 1.0
             if axis.isBounded {
