@@ -74,14 +74,17 @@ final class SweepFileValidationTests: XCTestCase {
               x: {min: 0.0, max: 1.0}
               ok_int: {min: 1, max: 3}
               ok_q: {distribution: q_uniform, min: 0, max: 1, q: 0.25}
+              w: {values: [a, b], probabilities: [0.5, 0.5]}
               opt:
                 parameters:
                   beta: {distribution: normal}
             """), [
             "parameters.lr is a log_uniform_values distribution, which grid search cannot enumerate; use values: [...] at sweep.yaml:3:22",
             "parameters.x is a uniform distribution, which grid search cannot enumerate; use values: [...] at sweep.yaml:4:6",
+            "parameters.w has probabilities, which grid search cannot use (every value is one grid point); remove them "
+                + "at sweep.yaml:7:23",
             "parameters.opt.parameters.beta is a normal distribution, which grid search cannot enumerate; use values: [...] "
-                + "at sweep.yaml:9:28",
+                + "at sweep.yaml:10:28",
         ])
     }
 

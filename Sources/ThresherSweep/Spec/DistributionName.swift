@@ -51,10 +51,11 @@ enum DistributionName: String, CaseIterable {
         }
     }
 
-    /// Whether `method: grid` can enumerate it (W&B's grid search: value, values, int_uniform, q_uniform).
+    /// Whether `method: grid` can enumerate it (W&B's grid search: value, values without
+    /// probabilities, int_uniform, q_uniform).
     var isGridEnumerable: Bool {
         switch self {
-        case .constant, .categorical, .categoricalWithProbabilities, .intUniform, .qUniform: return true
+        case .constant, .categorical, .intUniform, .qUniform: return true
         default: return false
         }
     }

@@ -77,7 +77,11 @@ extension SweepFileReader {
             error(entry.path, at: entry.value, "needs \(key) for a \(name.rawValue) parameter (found \(describeKeys(block)))")
             failed = true
         }
-        if method == .grid, !name.isGridEnumerable {
+        if method == .grid, name == .categoricalWithProbabilities {
+            error(entry.path, at: byKey["probabilities"]?.keyNode ?? entry.value,
+                  "has probabilities, which grid search cannot use (every value is one grid point); remove them")
+            failed = true
+        } else if method == .grid, !name.isGridEnumerable {
             error(entry.path, at: byKey["distribution"]?.value ?? entry.value,
                   "is a \(name.rawValue) distribution, which grid search cannot enumerate; use values: [...]")
             failed = true
