@@ -49,8 +49,7 @@ public enum GridAxis: Sendable, Hashable {
             if values.isEmpty { throw .emptyValues(path: leaf.dottedPath) }
             return .values(distinct(values))
         case let .distribution(other):
-            let caseName = Mirror(reflecting: other).children.first?.label ?? "\(other)"
-            throw .notEnumerable(path: leaf.dottedPath, kind: "distribution \(caseName)")
+            throw .notEnumerable(path: leaf.dottedPath, kind: "distribution \(other.wandbName)")
         case .nested:
             throw .notEnumerable(path: leaf.dottedPath, kind: "a nested block")
         }
