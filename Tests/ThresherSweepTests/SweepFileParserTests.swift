@@ -315,3 +315,67 @@ final class SweepFileParserTests: XCTestCase {
         }
     }
 }
+
+extension SweepFileParserTests {
+    func testAnchorsAliasesAndMergeKeys() throws {
+        let k = try kinds("""
+            method: random
+            parameters:
+              base: &lr {distribution: log_uniform_values, min: 0.0001, max: 0.1}
+              head_lr: *lr
+              tail_lr: {<<: *lr, max: 0.01}
+            """)
+        XCTAssertEqual(k["head_lr"], .distribution(.logUniformValues(min: 0.0001, max: 0.1)))
+        XCTAssertEqual(k["tail_lr"], .distribution(.logUniformValues(min: 0.0001, max: 0.01)))
+    }
+
+    func testTheDocumentedExampleParses() throws {
+        let parsed = try parse("""
+            name: gru-search
+            program: train.py
+            command:
+              - ${env}
+              - ${interpreter}
+              - ${program}
+              - --data
+              - ${envvar:DATA_DIR}
+              - ${args_no_boolean_flags}
+            method: bayes
+            metric: {name: val_loss, goal: minimize}
+            run_cap: 60
+            parameters:
+              lr: {distribution: log_uniform_values, min: 1.0e-5, max: 1.0e-2}
+              hidden_size: {values: [128, 256, 512]}
+              layers: {min: 1, max: 3}                   # int_uniform
+              dropout: {min: 0.0, max: 0.5}              # uniform
+              bidirectional: {values: [true, false]}
+              optimizer:
+                parameters:
+                  name: {value: adamw}
+                  weight_decay: {distribution: q_log_uniform_values, min: 0.0001, max: 0.1, q: 0.0001}
+            early_terminate: {type: asha, grace_period: 2, reduction_factor: 3, max_t: 50}
+            thresher:
+              seed: 7
+              slots: 2
+              retention: {keep_top_k: 5, max_bytes: 500MiB}
+            """)
+        XCTAssertEqual(parsed.warnings, [])
+        XCTAssertEqual(parsed.spec.parameters.map(\.name), ["lr", "hidden_size", "layers", "dropout", "bidirectional", "optimizer"])
+        let argv = try CommandTemplate(spec: parsed.spec).expand(
+            params: ["lr": .double(0.00031), "layers": .int(2), "bidirectional": .bool(false),
+                     "optimizer": .map(["name": .string("adamw"), "weight_decay": .double(0.0012)])],
+            program: parsed.spec.program, environment: ["DATA_DIR": "/data"]).argv
+        XCTAssertEqual(argv, ["/usr/bin/env", "python", "train.py", "--data", "/data", "--lr=0.00031", "--layers=2",
+                              "--optimizer={'name': 'adamw', 'weight_decay': 0.0012}"])
+    }
+
+    func testTheExampleFilesInTheRepositoryParse() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ["w1-boolq-gru.yaml", "w2-claim-label.yaml"] {
+            let path = root.appendingPathComponent("examples").appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let parsed = try SweepFileParser.parse(contentsOf: path)
+            XCTAssertEqual(parsed.spec.method, .grid, name)
+        }
+    }
+}
