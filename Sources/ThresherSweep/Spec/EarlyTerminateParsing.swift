@@ -143,7 +143,7 @@ extension SweepFileReader {
     }
 }
 
-extension Double {
+fileprivate extension Double {
     /// `3` for 3.0, `2.5` for 2.5: numbers in messages as a person writes them.
     var cleanDescription: String {
         rounded() == self && abs(self) < 1e15 ? String(Int64(self)) : "\(self)"
