@@ -49,6 +49,8 @@ let package = Package(
         .testTarget(name: "ThresherWireTests", dependencies: ["ThresherWire"], resources: [.copy("Golden")]),
         .testTarget(name: "ThresherNetTests", dependencies: ["ThresherNet", "ThresherWire"]),
         .testTarget(name: "ThresherSweepTests", dependencies: ["ThresherSweep", "ThresherWire"]),
+        // Runs the built `thresher` executable as a user would and checks exit codes and output.
+        .testTarget(name: "ThresherCLITests", dependencies: ["thresher"]),
     ],
     swiftLanguageModes: [.v6]
 )

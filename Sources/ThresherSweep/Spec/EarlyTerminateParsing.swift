@@ -65,20 +65,14 @@ extension SweepFileReader {
     /// when some are dropped, an error (as in W&B) when none is left.
     private func checkBands(_ spec: HyperbandSpec, path: String, sNode: Node?, maxIterNode: Node?) -> Bool {
         guard let maxIter = spec.maxIter, let s = spec.s else { return true }
-        var bands: [Int] = []
-        var x = Double(maxIter)
-        for _ in 0..<s {
-            x /= spec.eta
-            if x < 1 { break }
-            bands.append(Int(x))
-        }
+        let bands = HyperbandStopping.bands(for: spec, limit: .max)
         guard bands.count < s else { return true }
         guard !bands.isEmpty else {
             error(Self.join(path, "max_iter"), at: maxIterNode, "\(maxIter) with eta \(spec.eta.cleanDescription) gives no band of at "
                 + "least one iteration (max_iter / eta < 1); raise max_iter or lower eta")
             return false
         }
-        let shown = bands.sorted().map(String.init).joined(separator: ", ")
+        let shown = bands.map(String.init).joined(separator: ", ")
         warning(Self.join(path, "s"), at: sNode,
                 "is \(s), but max_iter \(maxIter) with eta \(spec.eta.cleanDescription) gives only \(bands.count) "
                     + "band(s) of at least one iteration ([\(shown)]); the other \(s - bands.count) are dropped, as in W&B")

@@ -77,17 +77,19 @@ extension SweepFileReader {
             error(entry.path, at: entry.value, "needs \(key) for a \(name.rawValue) parameter (found \(describeKeys(block)))")
             failed = true
         }
+        // The block's own problems (bounds, types) are reported even when grid search cannot use
+        // it, so a user fixes the file in one pass.
+        let parsed = failed ? nil : kind(name, byKey: byKey, entry: entry)
         if method == .grid, name == .categoricalWithProbabilities {
             error(entry.path, at: byKey["probabilities"]?.keyNode ?? entry.value,
                   "has probabilities, which grid search cannot use (every value is one grid point); remove them")
-            failed = true
+            return nil
         } else if method == .grid, !name.isGridEnumerable {
             error(entry.path, at: byKey["distribution"]?.value ?? entry.value,
                   "is a \(name.rawValue) distribution, which grid search cannot enumerate; use values: [...]")
-            failed = true
+            return nil
         }
-        if failed { return nil }
-        return kind(name, byKey: byKey, entry: entry)
+        return parsed
     }
 
     /// `distribution:` as written, or inferred as W&B does: values → categorical (with
