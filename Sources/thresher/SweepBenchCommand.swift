@@ -42,7 +42,9 @@ struct SweepBench: ParsableCommand {
             print(result.table)
             switch peer {
             case .measured(let medians):
-                let rows = medians.keys.sorted().map { String(format: "  %-22@ %.4f", $0 as NSString, medians[$0] ?? .nan) }
+                let rows = medians.keys.sorted().map { key in
+                    key.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%.4f", medians[key] ?? .nan)
+                }
                 print("Optuna TPESampler (peer, same seeds and trials):\n" + rows.joined(separator: "\n"))
             case .unavailable(let why):
                 print("Optuna peer: \(why)")

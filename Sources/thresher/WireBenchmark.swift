@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ThresherNet
+import ThresherSweep
 import ThresherWire
 
 /// The measurements behind `thresher bench wire`.
@@ -68,7 +69,7 @@ struct WireBenchmark {
     static func sampleReport() -> Report {
         let names = ["train/loss", "train/accuracy", "val/loss", "val/balanced_accuracy", "lr"]
         var records: [MetricRecord] = []
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         for i in 0..<1000 {
             let step = Int64(i / names.count * 10)
             let value = 1.0 / Double(step + 1) + Double(rng.next() % 1000) / 1e5
@@ -208,19 +209,6 @@ enum LoopbackPort {
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
-}
-
-/// Seeded generator for benchmark data (same data every run).
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 extension Duration {

@@ -69,7 +69,9 @@ public struct CanonicalParams: Sendable, Hashable, Comparable, CustomStringConve
         return d.description
     }
 
-    private static func writeString(_ s: String, to out: inout String) {
+    /// Appends `s` as a JSON string literal: quotes, backslashes and control characters
+    /// escaped, everything else verbatim (UTF-8). Shared with the simulator's JSON output.
+    static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

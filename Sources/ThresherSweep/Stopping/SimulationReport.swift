@@ -82,20 +82,8 @@ public struct SimulationReport: Sendable, Hashable {
     private static func textNumber(_ value: Double?) -> String { value.map { "\($0)" } ?? "none" }
 
     static func jsonString(_ string: String) -> String {
-        var output = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
+        var output = ""
+        CanonicalParams.writeString(string, to: &output)
+        return output
     }
 }
