@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ThresherWire", targets: ["ThresherWire"]),
         .library(name: "ThresherNet", targets: ["ThresherNet"]),
         .library(name: "ThresherSweep", targets: ["ThresherSweep"]),
+        .library(name: "ThresherEngine", targets: ["ThresherEngine"]),
         // Built only by scripts/fuzz-wire (with -sanitize=fuzzer); a plain build
         // gives a replay driver that runs the decoder over files given on the command line.
         .executable(name: "wire-fuzz", targets: ["WireFuzz"]),
@@ -36,6 +37,8 @@ let package = Package(
         ),
         // Sweep files, search spaces, searchers and stopping policies: pure and deterministic.
         .target(name: "ThresherSweep", dependencies: ["ThresherWire", .product(name: "Yams", package: "Yams")]),
+        // Tensors, BLAS kernels, layers, losses, optimizers, schedules, metrics, safetensors.
+        .target(name: "ThresherEngine", dependencies: ["COpenBLAS"]),
         .executableTarget(
             name: "thresher",
             dependencies: [
@@ -49,6 +52,7 @@ let package = Package(
         .testTarget(name: "ThresherWireTests", dependencies: ["ThresherWire"], resources: [.copy("Golden")]),
         .testTarget(name: "ThresherNetTests", dependencies: ["ThresherNet", "ThresherWire"]),
         .testTarget(name: "ThresherSweepTests", dependencies: ["ThresherSweep", "ThresherWire"]),
+        .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
         .testTarget(name: "ThresherCLITests", dependencies: ["thresher"]),
     ],
