@@ -57,9 +57,9 @@ func naiveGRU(_ gru: GRU, input: Tensor, lengths: [Int], initialHidden: Tensor?)
 
 final class GRUTests: XCTestCase {
     func makeGRU(input: Int = 3, hidden: Int = 5, layers: Int = 2, dropout: Float = 0, seed: UInt64 = 1) -> GRU {
-        var g = GRUTestGenerator(state: seed)
+        var random = EngineRandom(seed: seed)
         return GRU(inputSize: input, hiddenSize: hidden, numLayers: layers, dropout: dropout,
-                   namePrefix: "gru.", generator: &g)
+                   namePrefix: "gru.", random: &random)
     }
 
     func testParameterNamesShapesAndInitRange() {
@@ -119,8 +119,8 @@ final class GRUTests: XCTestCase {
         let wOut = g.tensor([b, t, h]), wFinal = g.tensor([layers, b, h])
         let lengths = [4, 2]
         func loss() -> Double {
-            var dropoutRNG = GRUTestGenerator(state: 1234)  // the same dropout masks every call
-            let (out, final) = gru.forward(input, lengths: lengths, initialHidden: h0, training: true, generator: &dropoutRNG)
+            var dropoutRNG = EngineRandom(seed: 1234)  // the same dropout masks every call
+            let (out, final) = gru.forward(input, lengths: lengths, initialHidden: h0, training: true, random: &dropoutRNG)
             var sum = 0.0
             for i in 0..<out.count { sum += Double(out.storage[i]) * Double(wOut.storage[i]) }
             for i in 0..<final.count { sum += Double(final.storage[i]) * Double(wFinal.storage[i]) }
@@ -164,10 +164,10 @@ final class GRUTests: XCTestCase {
         var g = GRUTestGenerator(state: 8)
         let input = g.tensor([2, 3, 3])
         let eval = gru.forward(input)
-        var rng = GRUTestGenerator(state: 1)
-        let evalViaFlag = gru.forward(input, training: false, generator: &rng)
+        var rng = EngineRandom(seed: 1)
+        let evalViaFlag = gru.forward(input, training: false, random: &rng)
         XCTAssertEqual(eval.output, evalViaFlag.output)
-        let train = gru.forward(input, training: true, generator: &rng)
+        let train = gru.forward(input, training: true, random: &rng)
         XCTAssertNotEqual(eval.output, train.output)
         // The last layer's final hidden is computed from dropped inputs, but dropout is never
         // applied after the last layer: its output equals its own final hidden at step T−1.
@@ -182,6 +182,20 @@ final class GRUTests: XCTestCase {
         _ = gru.forward(input)
         _ = gru.backward(dOutput: ones, dFinalHidden: nil)
         for (a, b) in zip(gru.weightHH[0].grad.storage, once) { XCTAssertEqual(a, 2 * b, accuracy: 1e-6) }
+    }
+
+    func testDropoutMasksReplayFromTheSeedAndDropAboutP() {
+        let gru = makeGRU(input: 3, hidden: 16, layers: 2, dropout: 0.25)
+        var g = GRUTestGenerator(state: 4)
+        let input = g.tensor([8, 10, 3])
+        var a = EngineRandom(seed: 77), b = EngineRandom(seed: 77)
+        XCTAssertEqual(gru.forward(input, training: true, random: &a).output,
+                       gru.forward(input, training: true, random: &b).output)
+        XCTAssertEqual(a.counter, 8 * 10 * 16)  // one draw per inter-layer activation
+        // Layer 1's input is the dropped layer-0 output: zeros where dropped, scaled by 4/3 elsewhere.
+        let layer1Input = Array(UnsafeBufferPointer(start: gru.cacheForTesting(layer: 1).input.pointer, count: 8 * 10 * 16))
+        let dropped = Double(layer1Input.filter { $0 == 0 }.count) / Double(layer1Input.count)
+        XCTAssertEqual(dropped, 0.25, accuracy: 0.05)
     }
 
     func testFrozenParametersKeepZeroGradient() {

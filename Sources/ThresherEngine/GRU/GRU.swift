@@ -63,16 +63,17 @@ public final class GRU: @unchecked Sendable {
     private var layerOutput = GRUBuffer(count: 0)    // [B, T, H] the last layer's output
     private var inputGradients = (GRUBuffer(count: 0), GRUBuffer(count: 0))  // ping-pong dX
 
-    /// A GRU with weights from `generator`, uniform in [−1/√H, 1/√H) like PyTorch's `reset_parameters`
-    /// (drawn in parameter order; the stream differs from PyTorch's, so load weights for parity).
-    public convenience init<G: RandomNumberGenerator>(
+    /// A GRU with PyTorch's default initialisation (`reset_parameters`): every tensor uniform in
+    /// [−1/√H, 1/√H), drawn from `random` in parameter order (the stream differs from PyTorch's,
+    /// so load weights for parity).
+    public convenience init(
         inputSize: Int, hiddenSize: Int, numLayers: Int = 1, dropout: Float = 0,
-        namePrefix: String = "", generator: inout G
+        namePrefix: String = "", random: inout EngineRandom
     ) {
-        let bound = 1 / Float(hiddenSize).squareRoot()
+        precondition(hiddenSize > 0, "GRU: hiddenSize must be positive, got \(hiddenSize)")
         self.init(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, dropout: dropout,
                   namePrefix: namePrefix) { _, count in
-            (0..<count).map { _ in Float.random(in: -bound..<bound, using: &generator) }
+            random.pytorchDefault([count], fanIn: hiddenSize).storage
         }
     }
 
@@ -115,11 +116,13 @@ public final class GRU: @unchecked Sendable {
         run(input, lengths: lengths, initialHidden: initialHidden, withDropout: false) { _, _ in }
     }
 
-    /// Forward in training (`training: true`, inter-layer dropout drawn from `generator`) or
-    /// evaluation mode. Same shapes and contract as `forward(_:lengths:initialHidden:)`.
-    public func forward<G: RandomNumberGenerator>(
+    /// Forward in training (`training: true`, inter-layer dropout drawn from `random`) or
+    /// evaluation mode. Same shapes and contract as `forward(_:lengths:initialHidden:)`. Each kept
+    /// element is scaled by 1/(1 − p); masks are drawn from `random` (one `uniform()` per element of
+    /// each inter-layer activation, layer by layer, in storage order), so a seed replays them.
+    public func forward(
         _ input: Tensor, lengths: [Int]? = nil, initialHidden: Tensor? = nil,
-        training: Bool, generator: inout G
+        training: Bool, random: inout EngineRandom
     ) -> (output: Tensor, finalHidden: Tensor) {
         guard training, dropout > 0, numLayers > 1 else {
             return run(input, lengths: lengths, initialHidden: initialHidden, withDropout: false) { _, _ in }
@@ -127,8 +130,7 @@ public final class GRU: @unchecked Sendable {
         let keep = 1 - dropout, scale: Float = dropout < 1 ? 1 / (1 - dropout) : 0
         return run(input, lengths: lengths, initialHidden: initialHidden, withDropout: true) { mask, count in
             for i in 0..<count {
-                let u = Float(generator.next() >> 40) * 0x1p-24  // uniform in [0, 1), 24 bits
-                mask[i] = u < keep ? scale : 0
+                mask[i] = random.uniform() < keep ? scale : 0
             }
         }
     }
@@ -291,6 +293,9 @@ public final class GRU: @unchecked Sendable {
             }
         }
     }
+
+    /// Layer k's forward cache, for tests.
+    func cacheForTesting(layer k: Int) -> GRULayerCache { caches[k] }
 
     /// Allocates the per-layer caches and workspaces unless the last batch had the same shape.
     private func prepareWorkspaces(batch b: Int, steps t: Int) {

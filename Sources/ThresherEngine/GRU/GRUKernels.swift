@@ -50,7 +50,7 @@ final class GRULayerCache {
 /// buffers whose sizes the GRU checked; loops are plain so the compiler vectorises the arithmetic.
 enum GRUKernels {
     @inline(__always)
-    static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+    static func sigmoid(_ x: Float) -> Float { Elementwise.sigmoid(x) }
 
     /// Forward step t for every example. `projected` holds W_hh·h_{t−1} (no bias), [B, 3H].
     /// Active examples (t < length): r, z, n overwrite the input projection in `gates`,
