@@ -103,6 +103,12 @@ public enum Elementwise {
 }
 
 extension Tensor {
+    /// A tensor of `shape` with every element equal to `value`.
+    public init(filled value: Float, shape: [Int]) {
+        self.init(zeros: shape)
+        for i in storage.indices { storage[i] = value }
+    }
+
     // An empty array may have no base address; kernels never dereference it when count is 0,
     // so a fixed non-null aligned address stands in (bitPattern 8 is never nil).
     /// Calls `body` with a read pointer to the storage (Float32, `count` elements).
