@@ -128,6 +128,49 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    /// Issue 4 §7: files load with Python's `safetensors` package. Runs when `python3` can import
+    /// `safetensors.numpy` and `numpy`; skipped with a message otherwise.
+    func testPythonSafetensorsLoadsWrittenFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("safetensors-py-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("w.safetensors").path
+        let file = SafeTensorsFile(
+            tensors: ["gru.weight_ih_l0": Tensor(shape: [3, 2], storage: [1, -2, 3.5, 0, 1e-3, -7])!,
+                      "step": Tensor(shape: [], storage: [42])!, "é \"x\"": Tensor(zeros: [0, 2])],
+            metadata: ["epoch": "2", "ünï": "a\nb"])
+        try file.write(toFile: path)
+        let script = """
+            import sys, json
+            from safetensors import safe_open
+            out = {}
+            with safe_open(sys.argv[1], framework="numpy") as f:
+                out["metadata"] = f.metadata()
+                for k in f.keys():
+                    t = f.get_tensor(k)
+                    out[k] = [str(t.dtype), list(t.shape), [float(x) for x in t.reshape(-1)]]
+            print(json.dumps(out, sort_keys=True))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        do { try process.run() } catch { throw XCTSkip("python3 not runnable: \(error)") }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw XCTSkip("python3 with safetensors and numpy not available") }
+        let loaded = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(loaded["metadata"] as? [String: String], ["epoch": "2", "ünï": "a\nb"])
+        let weight = try XCTUnwrap(loaded["gru.weight_ih_l0"] as? [Any])
+        XCTAssertEqual(weight[0] as? String, "float32")
+        XCTAssertEqual(weight[1] as? [Int], [3, 2])
+        XCTAssertEqual((weight[2] as? [Double])?.map(Float.init), [1, -2, 3.5, 0, 1e-3, -7])
+        XCTAssertEqual((loaded["step"] as? [Any])?[1] as? [Int], [])
+        XCTAssertEqual((loaded["é \"x\""] as? [Any])?[1] as? [Int], [0, 2])
+    }
+
     func testTruncatedAndHeaderLengthErrors() {
         assertError([], .truncatedHeaderLength(fileSize: 0))
         assertError([1, 0, 0], .truncatedHeaderLength(fileSize: 3))
