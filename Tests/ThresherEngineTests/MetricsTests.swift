@@ -91,13 +91,31 @@ final class MetricsTests: XCTestCase {
         // Arg-max with the first index on ties: [0, 2, 2, 0].
         XCTAssertEqual(r.confusionMatrix.counts, [[1, 0, 0], [1, 0, 1], [0, 0, 1]])
         XCTAssertNil(r.positive)
-        XCTAssertNil(r.rocAUC)
+        // One-vs-rest: class 0 scores 0.7 vs 0.1/0.3/0.4 → 1; class 1 0.3, 0.4 vs 0.2, 0.1 → 1; class 2 0.8 vs rest → 1.
+        XCTAssertEqual(r.rocAUC, 1)
         XCTAssertEqual(r.primary, r.macro)
         let expectedLoss = -(log(Double(Float(0.7))) + log(Double(Float(0.8))) + log(Double(Float(0.3))) + log(Double(Float(0.4)))) / 4
         XCTAssertEqual(try XCTUnwrap(r.logLoss), expectedLoss, accuracy: 1e-12)
         let two = try ClassificationReport(labels: [0, 1], probabilities: Tensor(shape: [2, 2], storage: [0.9, 0.1, 0.4, 0.6])!)
         XCTAssertEqual(two.rocAUC, 1)
         XCTAssertEqual(two.accuracy, 1)
+    }
+
+    func testOneVsRestMacroAUCMatchesSklearn() throws {
+        let labels = [0, 1, 2, 2, 1, 0, 2]
+        let p: [Double] = [0.6, 0.3, 0.1, 0.2, 0.5, 0.3, 0.1, 0.2, 0.7, 0.3, 0.4, 0.3, 0.5, 0.4, 0.1, 0.4, 0.4, 0.2, 0.2, 0.2, 0.6]
+        // sklearn roc_auc_score(labels, P, multi_class="ovr") (average="macro").
+        XCTAssertEqual(try ROCAUC.oneVsRest(labels: labels, probabilities: p, classCount: 3), 0.9194444444444444, accuracy: 1e-12)
+        let r = try ClassificationReport(labels: labels, probabilities: Tensor(shape: [7, 3], storage: p.map(Float.init))!)
+        XCTAssertEqual(try XCTUnwrap(r.rocAUC), 0.9194444444444444, accuracy: 1e-6)
+        XCTAssertThrowsError(try ROCAUC.oneVsRest(labels: [0, 1, 1], probabilities: Array(p.prefix(9)), classCount: 3)) {
+            XCTAssertEqual($0 as? MetricsError, .classAbsent(2))
+        }
+        XCTAssertThrowsError(try ROCAUC.oneVsRest(labels: [0, 1, 2], probabilities: [0.5, 0.5, 0.5, 0.2, 0.4, 0.4, 0, 0, 1], classCount: 3)) {
+            XCTAssertEqual($0 as? MetricsError, .rowNotNormalized(row: 0, sum: 1.5))
+        }
+        let absent = try ClassificationReport(labels: [0, 1, 1], probabilities: Tensor(shape: [3, 3], storage: p.prefix(9).map(Float.init))!)
+        XCTAssertNil(absent.rocAUC)
     }
 
     func testInvalidInputsAreTypedErrors() {

@@ -3,7 +3,7 @@
 ///
 /// Semantics are scikit-learn's, as documented on each source type: `ConfusionMatrix` (accuracy,
 /// balanced accuracy, per-class and macro precision/recall/F1 with zero_division=0), `ROCAUC`
-/// (binary only; nil when the split has one class, where scikit-learn raises), `LogLoss` (eps =
+/// (nil where scikit-learn raises, e.g. a split with one class), `LogLoss` (eps =
 /// Float32's machine epsilon, as scikit-learn uses for the float32 probabilities the engine produces).
 public struct ClassificationReport: Sendable, Equatable, Codable {
     public let confusionMatrix: ConfusionMatrix
@@ -15,8 +15,8 @@ public struct ClassificationReport: Sendable, Equatable, Codable {
     public let macro: ClassScores
     /// Scores of class 1 with two classes (scikit-learn's `average="binary"`, `pos_label=1`); nil otherwise.
     public let positive: ClassScores?
-    /// Binary ROC-AUC from the positive-class probabilities; nil without probabilities, with more than
-    /// two classes, or when the labels hold only one class.
+    /// ROC-AUC from probabilities (binary, or one-vs-rest macro for more than two classes; see
+    /// `ROCAUC`); nil without probabilities or where scikit-learn raises (a class absent from the labels).
     public let rocAUC: Double?
     /// Log loss; nil when the report was built from predictions alone.
     public let logLoss: Double?
@@ -48,7 +48,8 @@ public struct ClassificationReport: Sendable, Equatable, Codable {
     }
 
     /// From an [N, C] tensor of class probabilities (rows of a softmax): predicts each row's arg-max
-    /// (the first on ties, as `numpy.argmax`), adds log loss, and with C = 2 ROC-AUC on column 1.
+    /// (the first on ties, as `numpy.argmax`), adds log loss and ROC-AUC (C = 2: binary on column 1;
+    /// C > 2: one-vs-rest macro, nil when a class is absent from the labels or a row does not sum to 1).
     public init(labels: [Int], probabilities: Tensor) throws(MetricsError) {
         guard probabilities.rank == 2, probabilities.shape[0] == labels.count, probabilities.shape[1] >= 2 else {
             throw .probabilityShape(expected: [labels.count, max(2, probabilities.shape.last ?? 2)], found: probabilities.shape)
@@ -60,13 +61,11 @@ public struct ClassificationReport: Sendable, Equatable, Codable {
             let row = values[(i * classCount)..<((i + 1) * classCount)]
             return (row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) } ?? i * classCount) - i * classCount
         }
-        var auc: Double?
-        if classCount == 2 {
-            do {
-                auc = try ROCAUC.binary(labels: labels, scores: labels.indices.map { values[2 * $0 + 1] })
-            } catch .singleClass {
-                auc = nil
-            }
+        let auc: Double?
+        do {
+            auc = try ROCAUC.oneVsRest(labels: labels, probabilities: values, classCount: classCount)
+        } catch .singleClass, .classAbsent, .rowNotNormalized {
+            auc = nil
         }
         try self.init(matrix: ConfusionMatrix(labels: labels, predictions: predictions, classCount: classCount), rocAUC: auc, logLoss: loss)
     }

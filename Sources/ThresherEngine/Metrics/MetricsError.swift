@@ -19,6 +19,11 @@ public enum MetricsError: Error, Equatable, Sendable, CustomStringConvertible {
     case probabilityShape(expected: [Int], found: [Int])
     /// ROC-AUC needs both classes among the labels (scikit-learn raises "Only one class present in y_true").
     case singleClass(Int)
+    /// One-vs-rest ROC-AUC needs every class among the labels (scikit-learn raises "Number of classes
+    /// in y_true not equal to the number of columns in 'y_score'").
+    case classAbsent(Int)
+    /// One-vs-rest ROC-AUC needs rows that sum to 1 (scikit-learn's `np.allclose(1, row sum)`).
+    case rowNotNormalized(row: Int, sum: Double)
 
     public var description: String {
         switch self {
@@ -31,6 +36,8 @@ public enum MetricsError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .probabilityOutOfRange(index, value): return "metrics: probability \(value) at \(index) is outside [0, 1]"
         case let .probabilityShape(expected, found): return "metrics: probabilities have shape \(found), expected \(expected)"
         case let .singleClass(label): return "metrics: ROC-AUC is undefined when every label is \(label)"
+        case let .classAbsent(c): return "metrics: one-vs-rest ROC-AUC is undefined: class \(c) never occurs in the labels"
+        case let .rowNotNormalized(row, sum): return "metrics: probabilities of row \(row) sum to \(sum), not 1"
         }
     }
 }

@@ -33,4 +33,34 @@ public enum ROCAUC {
         let p = Double(positives)
         return (positiveRankSum - p * (p + 1) / 2) / (p * Double(negatives))
     }
+
+    /// Multiclass one-vs-rest macro ROC-AUC: scikit-learn's `roc_auc_score(y, P, multi_class="ovr",
+    /// average="macro")` — the unweighted mean over classes c of `binary(labels == c, P[:, c])`.
+    /// `probabilities` is row-major [N, classCount]; as scikit-learn, every class must occur in the
+    /// labels (`classAbsent`), and each row must sum to 1 within `numpy.allclose`'s tolerance
+    /// (|sum − 1| ≤ 1e-8 + 1e-5; `rowNotNormalized`). With two classes this is `binary` on column 1.
+    public static func oneVsRest(labels: [Int], probabilities: [Double], classCount: Int) throws(MetricsError) -> Double {
+        guard classCount >= 2 else { throw .invalidClassCount(classCount) }
+        guard !labels.isEmpty else { throw .empty }
+        guard probabilities.count == labels.count * classCount else {
+            throw .probabilityShape(expected: [labels.count, classCount], found: [probabilities.count])
+        }
+        if let i = probabilities.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteValue(index: i) }
+        var present = [Bool](repeating: false, count: classCount)
+        for (i, label) in labels.enumerated() {
+            guard (0..<classCount).contains(label) else { throw .labelOutOfRange(index: i, value: label, classCount: classCount) }
+            present[label] = true
+        }
+        if let absent = present.firstIndex(of: false) { throw .classAbsent(absent) }
+        if classCount == 2 { return try binary(labels: labels, scores: labels.indices.map { probabilities[2 * $0 + 1] }) }
+        for row in labels.indices {
+            let sum = probabilities[(row * classCount)..<((row + 1) * classCount)].reduce(0, +)
+            guard abs(sum - 1) <= 1e-8 + 1e-5 else { throw .rowNotNormalized(row: row, sum: sum) }
+        }
+        var total = 0.0
+        for c in 0..<classCount {
+            total += try binary(labels: labels.map { $0 == c ? 1 : 0 }, scores: labels.indices.map { probabilities[$0 * classCount + c] })
+        }
+        return total / Double(classCount)
+    }
 }

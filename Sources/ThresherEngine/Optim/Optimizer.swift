@@ -43,7 +43,7 @@ enum OptimizerSupport {
     }
 
     static func require(_ condition: Bool, _ name: String, _ value: Double, _ requirement: String) throws(OptimizerError) {
-        if !condition || value.isNaN { throw .invalidHyperparameter(name: name, value: value, requirement: requirement) }
+        if !condition || !value.isFinite { throw .invalidHyperparameter(name: name, value: value, requirement: requirement) }
     }
 
     static func checkGradient(_ parameter: Parameter) throws(OptimizerError) {

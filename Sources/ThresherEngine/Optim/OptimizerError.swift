@@ -2,7 +2,7 @@
 /// same bounds PyTorch's constructors check), its parameter list, a gradient whose shape does not
 /// match its parameter, and a saved state that does not fit the parameters it is restored into.
 public enum OptimizerError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A hyperparameter outside its valid range (`name` as PyTorch spells it, e.g. `betas[0]`).
+    /// A hyperparameter outside its valid range or not finite (`name` as PyTorch spells it, e.g. `betas[0]`).
     case invalidHyperparameter(name: String, value: Double, requirement: String)
     /// Two parameters share a name: their state keys would collide.
     case duplicateParameterName(String)
