@@ -139,6 +139,16 @@ public final class GRU: @unchecked Sendable {
         _ input: Tensor, lengths: [Int]?, initialHidden: Tensor?, withDropout: Bool,
         fillDropoutMask: (UnsafeMutablePointer<Float>, Int) -> Void
     ) -> (output: Tensor, finalHidden: Tensor) {
+        withFlushedSubnormals {
+            forwardPass(input, lengths: lengths, initialHidden: initialHidden, withDropout: withDropout,
+                        fillDropoutMask: fillDropoutMask)
+        }
+    }
+
+    private func forwardPass(
+        _ input: Tensor, lengths: [Int]?, initialHidden: Tensor?, withDropout: Bool,
+        fillDropoutMask: (UnsafeMutablePointer<Float>, Int) -> Void
+    ) -> (output: Tensor, finalHidden: Tensor) {
         precondition(input.rank == 3 && input.shape[2] == inputSize,
                      "GRU: input must be [batch, steps, \(inputSize)], got \(input.shape)")
         let b = input.shape[0], t = input.shape[1], h = hiddenSize
@@ -210,6 +220,10 @@ public final class GRU: @unchecked Sendable {
     /// ∂L/∂(final hidden) or nil for zero. Adds into `grad` of every trainable parameter (frozen
     /// ones are left alone), sets `initialHiddenGradient`, and returns ∂L/∂input [B, T, in].
     public func backward(dOutput: Tensor, dFinalHidden: Tensor?) -> Tensor {
+        withFlushedSubnormals { backwardPass(dOutput: dOutput, dFinalHidden: dFinalHidden) }
+    }
+
+    private func backwardPass(dOutput: Tensor, dFinalHidden: Tensor?) -> Tensor {
         precondition(backwardReady, "GRU: backward needs a forward first (and runs once per forward)")
         let b = batch, t = steps, h = hiddenSize
         precondition(dOutput.shape == [b, t, h], "GRU: dOutput must be [\(b), \(t), \(h)], got \(dOutput.shape)")

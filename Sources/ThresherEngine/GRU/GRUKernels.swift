@@ -142,3 +142,26 @@ enum GRUKernels {
         for i in 0..<count { a[i] *= b[i] }
     }
 }
+
+#if canImport(Glibc) && arch(x86_64)
+import Glibc
+
+/// Runs `body` with subnormal Float results flushed to zero and subnormal inputs read as zero
+/// (x86 MXCSR FTZ | DAZ), then restores the caller's floating-point environment. Gradients
+/// travelling back through hundreds of GRU steps decay into the subnormal range, where every
+/// multiply costs ~100 cycles: without this a backward pass over 304 steps ran 20–40× slower
+/// (PyTorch's `torch.set_flush_denormal(True)` does the same). Values below 1.2e-38 become 0.
+@inline(__always)
+func withFlushedSubnormals<R>(_ body: () -> R) -> R {
+    var saved = fenv_t()
+    fegetenv(&saved)
+    var flushed = saved
+    flushed.__mxcsr |= 0x8040  // FTZ (bit 15) | DAZ (bit 6)
+    fesetenv(&flushed)
+    defer { fesetenv(&saved) }
+    return body()
+}
+#else
+@inline(__always)
+func withFlushedSubnormals<R>(_ body: () -> R) -> R { body() }
+#endif
