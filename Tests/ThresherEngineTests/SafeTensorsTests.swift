@@ -86,6 +86,15 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    func testTensorLookupChecksNameAndShape() throws {
+        XCTAssertEqual(try tiny.tensor(named: "fc.bias", shape: [1]), Tensor(shape: [1], storage: [0.5]))
+        XCTAssertEqual(try tiny.tensor(named: "fc.weight").shape, [2, 2])
+        XCTAssertThrowsError(try tiny.tensor(named: "fc2.bias")) { XCTAssertEqual($0 as? SafeTensorsError, .missingTensor("fc2.bias")) }
+        XCTAssertThrowsError(try tiny.tensor(named: "fc.weight", shape: [4])) {
+            XCTAssertEqual($0 as? SafeTensorsError, .shapeMismatch(name: "fc.weight", expected: [4], found: [2, 2]))
+        }
+    }
+
     func testReadsPythonWrittenMixedDTypes() throws {
         let decoded = try SafeTensorsFile(bytes: referenceMixed)
         XCTAssertEqual(decoded.metadata, [:])

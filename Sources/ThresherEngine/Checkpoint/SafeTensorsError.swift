@@ -39,6 +39,10 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
     case inexactConversion(name: String, index: Int, dtype: String)
     /// A tensor may not be called `__metadata__`.
     case reservedName
+    /// A tensor the caller needs is not in the file.
+    case missingTensor(String)
+    /// A tensor the caller needs has another shape than expected.
+    case shapeMismatch(name: String, expected: [Int], found: [Int])
     /// A system call failed on `path` (`errno` as reported by the C library).
     case io(path: String, operation: String, errno: Int32)
 
@@ -66,6 +70,8 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .inexactConversion(name, index, dtype):
             return "safetensors: tensor \"\(name)\" element \(index) (\(dtype)) is not exactly representable as Float32"
         case .reservedName: return "safetensors: a tensor may not be named \"__metadata__\""
+        case let .missingTensor(name): return "safetensors: no tensor named \"\(name)\""
+        case let .shapeMismatch(name, expected, found): return "safetensors: tensor \"\(name)\" has shape \(found), expected \(expected)"
         case let .io(path, operation, code): return "safetensors: \(operation) \(path) failed (errno \(code))"
         }
     }

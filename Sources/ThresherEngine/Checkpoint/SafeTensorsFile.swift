@@ -43,6 +43,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
         self = try SafeTensorsReader.decode(AtomicFile.contents(of: path))
     }
 
+    /// The tensor called `name`, checked against `shape` when one is given (for loading weights into
+    /// a model built with known shapes: `--init`, embeddings). Throws `missingTensor` or `shapeMismatch`.
+    public func tensor(named name: String, shape: [Int]? = nil) throws(SafeTensorsError) -> Tensor {
+        guard let tensor = tensors[name] else { throw .missingTensor(name) }
+        if let shape, tensor.shape != shape { throw .shapeMismatch(name: name, expected: shape, found: tensor.shape) }
+        return tensor
+    }
+
     /// The file's bytes. Throws `reservedName` for a tensor called `__metadata__`.
     public func serialized() throws(SafeTensorsError) -> [UInt8] {
         try SafeTensorsWriter.encode(self)
