@@ -1,10 +1,8 @@
-import Foundation
-
 /// Elementwise kernels over contiguous Float32 buffers: the building blocks every layer's forward
 /// and backward use.
 ///
-/// Each kernel is one tight loop over raw pointers (no bounds checks, no per-element calls other
-/// than libm's `exp`/`tanh`), so the arithmetic ones vectorise. `count` elements are read and
+/// Each kernel is one tight loop over raw pointers (no bounds checks, no per-element calls: `exp`
+/// and `tanh` are the branch-free versions in VectorMath.swift), so every one vectorises. `count` elements are read and
 /// written; the caller owns the buffers and guarantees their length. Outputs may alias inputs
 /// exactly (in place, `y == x`), never partially.
 ///
@@ -67,7 +65,7 @@ public enum Elementwise {
     /// y = tanh(x).
     @inlinable
     public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] = Foundation.tanh(x[i]) }
+        for i in 0..<count { y[i] = tanh(x[i]) }
     }
 
     /// dx = dy · (1 − y²) from the forward output y.
@@ -83,7 +81,7 @@ public enum Elementwise {
     /// σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0 (no cancellation in 1 − σ).
     @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
-        let e = Foundation.exp(-abs(x))
+        let e = exp(-abs(x))
         let r = 1 / (1 + e)
         return x >= 0 ? r : e * r
     }
