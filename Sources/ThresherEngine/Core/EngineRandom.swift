@@ -17,9 +17,10 @@ import Foundation
 /// initialisation, one for shuffling) never need to share a generator. SplitMix64 passes BigCrush
 /// and is the standard seeder of the xoshiro family; the engine needs no cryptographic quality.
 ///
-/// Guarantees: the same `(seed, stream)` yields the same sequence on every platform (integer
-/// arithmetic only for bits; floats derived by exact scaling; `normal` uses `Double` libm `log`,
-/// `sqrt`, `cos`, which are correctly rounded in practice on glibc and Darwin).
+/// Guarantees: the same `(seed, stream, counter)` yields the same bits, integers and uniform
+/// floats on every platform (integer arithmetic, then exact scaling). `normal` goes through
+/// `Double` `log` and `cos` from the platform's libm; it is bit-identical across runs on one
+/// platform, and across platforms only as far as their libms agree (glibc's are < 1 ulp).
 public struct EngineRandom: Sendable, Hashable {
     /// The seed given at creation.
     public let seed: UInt64

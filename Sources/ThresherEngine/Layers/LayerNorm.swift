@@ -113,12 +113,19 @@ public final class LayerNorm {
                 }
             }
         }
-        if weight.isTrainable {
-            weight.grad.withMutablePointer { p in dw.withUnsafeBufferPointer { if let s = $0.baseAddress { Elementwise.axpy(alpha: 1, x: s, y: p, count: d) } } }
-        }
-        if bias.isTrainable {
-            bias.grad.withMutablePointer { p in db.withUnsafeBufferPointer { if let s = $0.baseAddress { Elementwise.axpy(alpha: 1, x: s, y: p, count: d) } } }
-        }
+        Self.accumulate(dw, into: weight)
+        Self.accumulate(db, into: bias)
         return dx
+    }
+
+    /// parameter.grad += gradient, unless the parameter is frozen.
+    private static func accumulate(_ gradient: [Float], into parameter: Parameter) {
+        guard parameter.isTrainable else { return }
+        let n = gradient.count
+        parameter.grad.withMutablePointer { g in
+            gradient.withUnsafeBufferPointer { source in
+                if let s = source.baseAddress { Elementwise.axpy(alpha: 1, x: s, y: g, count: n) }
+            }
+        }
     }
 }
