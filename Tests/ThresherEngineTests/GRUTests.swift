@@ -198,6 +198,23 @@ final class GRUTests: XCTestCase {
         XCTAssertEqual(dropped, 0.25, accuracy: 0.05)
     }
 
+    func testGateFunctionsMatchLibm() {
+        var x: Float = -100
+        while x <= 100 {
+            let e = Foundation.exp(Double(x))
+            if x > -87 && x < 88 {
+                XCTAssertEqual(Double(GRUKernels.exp(x)), e, accuracy: 3e-7 * e, "exp(\(x))")
+            }
+            XCTAssertTrue(GRUKernels.exp(x).isFinite)
+            XCTAssertEqual(Double(GRUKernels.sigmoid(x)), 1 / (1 + Foundation.exp(-Double(x))), accuracy: 1e-7, "σ(\(x))")
+            XCTAssertEqual(Double(GRUKernels.tanh(x)), Foundation.tanh(Double(x)), accuracy: 2e-7, "tanh(\(x))")
+            x += 0.0371
+        }
+        XCTAssertEqual(GRUKernels.sigmoid(0), 0.5)
+        XCTAssertEqual(GRUKernels.tanh(0), 0)
+        XCTAssertTrue(GRUKernels.sigmoid(.nan).isNaN)
+    }
+
     func testFrozenParametersKeepZeroGradient() {
         let gru = makeGRU()
         gru.weightIH[0].isTrainable = false
