@@ -39,7 +39,7 @@ final class ElementwiseTests: XCTestCase {
     }
 
     func testSigmoidIsStableAtExtremes() {
-        XCTAssertEqual(Elementwise.sigmoid(Float(-100)), Float(exp(-100.0)), accuracy: 1e-45)
+        XCTAssertEqual(Double(Elementwise.sigmoid(Float(-80))) / exp(-80.0), 1, accuracy: 1e-5)
         XCTAssertGreaterThan(Elementwise.sigmoid(Float(-100)), 0)
         XCTAssertEqual(Elementwise.sigmoid(Float(100)), 1)
         XCTAssertEqual(Elementwise.sigmoid(-Float.infinity), 0)
