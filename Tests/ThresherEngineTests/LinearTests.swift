@@ -66,4 +66,13 @@ final class LinearTests: XCTestCase {
         _ = fc.forward(x); _ = fc.backward(r)
         XCTAssert(fc.weight.grad.storage.allSatisfy { $0 == 0 })
     }
+
+    func testWithoutBias() {
+        let fc = Linear(weight: Parameter(name: "head.weight", value: G.tensor([2, 3], [0.1, 0.2, -0.3, -0.4, 0.5, 0.6])),
+                        bias: nil)
+        let y = fc.forward(G.tensor([2, 3], [0.5, -1, 2, 1.5, 0.25, -0.75]))
+        G.assertValues(y.storage, [-0.75, 0.5, 0.425, -0.925], "y = x·Wᵀ")
+        let dx = fc.backward(G.tensor([2, 2], [1, -2, 0.5, 3]))
+        G.assertValues(dx.storage, [0.9, -0.8, -1.5, -1.15, 1.6, 1.65], "dx")
+    }
 }
