@@ -77,13 +77,14 @@ final class GRUTests: XCTestCase {
     }
 
     func testForwardMatchesNaiveReference() {
-        let gru = makeGRU(input: 4, hidden: 6, layers: 3, seed: 7)
+        // H = 11: eight SIMD lanes and a scalar tail in the fused gate loop.
+        let gru = makeGRU(input: 4, hidden: 11, layers: 3, seed: 7)
         var g = GRUTestGenerator(state: 99)
-        let input = g.tensor([3, 5, 4])
-        let h0 = g.tensor([3, 3, 6], scale: 0.5)
+        let input = g.tensor([3, 5, 4], scale: 3)
+        let h0 = g.tensor([3, 3, 11], scale: 0.5)
         for (lengths, hidden) in [([5, 5, 5], nil), ([5, 2, 0], h0), ([1, 3, 5], h0)] as [([Int], Tensor?)] {
             let (out, final) = gru.forward(input, lengths: lengths, initialHidden: hidden)
-            XCTAssertEqual(out.shape, [3, 5, 6]); XCTAssertEqual(final.shape, [3, 3, 6])
+            XCTAssertEqual(out.shape, [3, 5, 11]); XCTAssertEqual(final.shape, [3, 3, 11])
             let ref = naiveGRU(gru, input: input, lengths: lengths, initialHidden: hidden)
             for (a, e) in zip(out.storage, ref.output) { XCTAssertEqual(Double(a), e, accuracy: 1e-5) }
             for (a, e) in zip(final.storage, ref.final) { XCTAssertEqual(Double(a), e, accuracy: 1e-5) }

@@ -71,6 +71,43 @@ enum GRUKernels {
         return y * Float(bitPattern: UInt32(bitPattern: exponent))
     }
 
+    typealias Lanes = SIMD8<Float>
+
+    /// `exp(_:)` on eight lanes at once, the same arithmetic lane by lane.
+    @inline(__always)
+    static func exp(_ v: Lanes) -> Lanes {
+        let x = v.clamped(lowerBound: Lanes(repeating: -87), upperBound: Lanes(repeating: 88))
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = (x - n * 0.693_359_375) + n * 2.121_944_40e-4
+        var p = Lanes(repeating: 1.987_569_150_0e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        let y = p * (r * r) + r + 1
+        let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return y * unsafeBitCast(exponent, to: Lanes.self)
+    }
+
+    @inline(__always)
+    static func sigmoid(_ x: Lanes) -> Lanes { 1 / (1 + exp(-x)) }
+
+    @inline(__always)
+    static func tanh(_ x: Lanes) -> Lanes {
+        let negative = x .< 0
+        let e = exp(-2 * x.replacing(with: -x, where: negative))
+        let t = (1 - e) / (1 + e)
+        return t.replacing(with: -t, where: negative)
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+
+    @inline(__always)
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
+
     /// σ(x) = 1 / (1 + e^−x); saturates to 0 and 1 without overflow.
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
@@ -107,7 +144,21 @@ enum GRUKernels {
             let g = gates + (b * steps + t) * h3
             let s = projected + b * h3
             let hn = hiddenN + (t * batch + b) * h
-            for j in 0..<h {
+            let wide = h - h % 8
+            var j = 0
+            while j < wide {
+                let r = sigmoid(load(g + j) + load(biasIH + j) + load(s + j) + load(biasHH + j))
+                let z = sigmoid(load(g + h + j) + load(biasIH + h + j) + load(s + h + j) + load(biasHH + h + j))
+                let nh = load(s + h2 + j) + load(biasHH + h2 + j)
+                let n = tanh(load(g + h2 + j) + load(biasIH + h2 + j) + r * nh)
+                store(r, g + j); store(z, g + h + j); store(n, g + h2 + j)
+                store(nh, hn + j)
+                let v = (load(prev + j) - n) * z + n
+                store(v, next + j)
+                store(v, out + j)
+                j += 8
+            }
+            for j in wide..<h {
                 let r = sigmoid(g[j] + biasIH[j] + s[j] + biasHH[j])
                 let z = sigmoid(g[h + j] + biasIH[h + j] + s[h + j] + biasHH[h + j])
                 let nh = s[h2 + j] + biasHH[h2 + j]
