@@ -111,8 +111,8 @@ final class GRUTests: XCTestCase {
     }
 
     /// Loss = Σ wOut·output + Σ wFinal·finalHidden in Double; its gradient inputs are wOut, wFinal.
-    func checkGradients(dropout: Float) {
-        let b = 2, t = 4, inSize = 3, h = 5, layers = 2
+    func checkGradients(dropout: Float, hidden h: Int = 5) {
+        let b = 2, t = 4, inSize = 3, layers = 2
         let gru = makeGRU(input: inSize, hidden: h, layers: layers, dropout: dropout, seed: 11)
         var g = GRUTestGenerator(state: 3)
         var input = g.tensor([b, t, inSize])
@@ -159,6 +159,9 @@ final class GRUTests: XCTestCase {
     func testGradientsMatchFiniteDifferences() { checkGradients(dropout: 0) }
 
     func testGradientsMatchFiniteDifferencesWithDropout() { checkGradients(dropout: 0.4) }
+
+    /// H = 9: the SIMD lanes and the scalar tail of the fused gate loops.
+    func testGradientsMatchFiniteDifferencesWideHidden() { checkGradients(dropout: 0, hidden: 9) }
 
     func testBackwardAccumulatesAndDropoutOnlyInTraining() {
         let gru = makeGRU(input: 3, hidden: 4, layers: 2, dropout: 0.5)

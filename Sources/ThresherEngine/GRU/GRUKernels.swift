@@ -198,7 +198,20 @@ enum GRUKernels {
             let hn = hiddenN + (t * batch + b) * h
             let dout = dOutput + (b * steps + t) * h
             let d = dh + b * h
-            for j in 0..<h {
+            let wide = h - h % 8
+            var j = 0
+            while j < wide {
+                let grad = load(d + j) + load(dout + j)
+                let r = load(g + j), z = load(g + h + j), n = load(g + h2 + j)
+                let dan = grad * (1 - z) * (1 - n * n)
+                let dar = dan * load(hn + j) * r * (1 - r)
+                let daz = grad * (load(prev + j) - n) * z * (1 - z)
+                store(dar, g + j); store(daz, g + h + j); store(dan, g + h2 + j)
+                store(dar, dgh + j); store(daz, dgh + h + j); store(dan * r, dgh + h2 + j)
+                store(grad * z, d + j)
+                j += 8
+            }
+            for j in wide..<h {
                 let grad = d[j] + dout[j]
                 let r = g[j], z = g[h + j], n = g[h2 + j]
                 let dan = grad * (1 - z) * (1 - n * n)
