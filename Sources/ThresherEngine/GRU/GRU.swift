@@ -29,6 +29,11 @@
 /// `BLAS.sgemm`: per layer one product for the input projection of all steps, one per step for the
 /// recurrence; in backward one per step for ∂h and one per layer each for ∂W_hh, ∂W_ih and ∂input.
 ///
+/// Numerics: Float32 throughout; forward and backward run with subnormals flushed to zero (the
+/// caller's floating-point environment is restored afterwards), see `withFlushedSubnormals`; the
+/// gate nonlinearities are inline polynomial approximations within 2e-7 of libm. Outputs and
+/// gradients match PyTorch's to 1e-5 relative (GRUParityTests).
+///
 /// A class: the workspaces (about 6·B·T·H + B·T·in floats per layer) are reused between batches of
 /// the same shape. Not thread-safe: one GRU belongs to one training loop.
 public final class GRU: @unchecked Sendable {
