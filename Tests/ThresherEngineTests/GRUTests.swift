@@ -219,6 +219,11 @@ final class GRUTests: XCTestCase {
         XCTAssertTrue(GRUKernels.sigmoid(.nan).isNaN)
     }
 
+    func testLengthsFromMask() {
+        let mask = Tensor(shape: [3, 4], storage: [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0])!
+        XCTAssertEqual(GRU.lengths(fromMask: mask), [4, 2, 0])
+    }
+
     func testFrozenParametersKeepZeroGradient() {
         let gru = makeGRU()
         gru.weightIH[0].isTrainable = false

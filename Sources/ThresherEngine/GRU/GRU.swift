@@ -20,6 +20,7 @@
 /// t < L_b only; at later steps its state is left unchanged, so the final hidden equals what
 /// `pack_padded_sequence` gives, and its output rows at padded steps are zero, as
 /// `pad_packed_sequence` pads. Gradients flow accordingly (padded output gradients are ignored).
+/// A length of 0 (which PyTorch rejects) leaves that example's final hidden equal to its initial one.
 ///
 /// Dropout with probability p is applied to the output of every layer except the last, in training
 /// mode only, with inverted scaling 1/(1 − p), as PyTorch does.
@@ -34,7 +35,8 @@
 /// gate nonlinearities are inline polynomial approximations within 2e-7 of libm. Outputs and
 /// gradients match PyTorch's to 1e-5 relative (GRUParityTests).
 ///
-/// A class: the workspaces (about 6·B·T·H + B·T·in floats per layer) are reused between batches of
+/// A class: the workspaces (per layer 5·B·T·H + B·T·in_k floats, plus 4·B·T·H + 2·B·T·max(in, H)
+/// shared; about 420 MB at B 64, T 304, in 300, H 256, 2 layers) are reused between batches of
 /// the same shape. Not thread-safe: one GRU belongs to one training loop.
 public final class GRU: @unchecked Sendable {
     public let inputSize: Int
@@ -109,6 +111,21 @@ public final class GRU: @unchecked Sendable {
             bhh.append(make("bias_hh_l\(k)", [3 * hiddenSize]))
         }
         weightIH = wih; weightHH = whh; biasIH = bih; biasHH = bhh
+    }
+
+    /// Per-example lengths from a padding mask [B, T] (1 for a real step, 0 for padding), the form
+    /// the `lengths` argument takes. Each row must be ones followed by zeros (right padding, as
+    /// `pack_padded_sequence` assumes); anything else is a caller error.
+    public static func lengths(fromMask mask: Tensor) -> [Int] {
+        precondition(mask.rank == 2, "GRU.lengths(fromMask:): mask must be [batch, steps], got \(mask.shape)")
+        let b = mask.shape[0], t = mask.shape[1]
+        return (0..<b).map { e in
+            let row = mask.storage[(e * t)..<((e + 1) * t)]
+            let length = row.prefix { $0 == 1 }.count
+            precondition(row.dropFirst(length).allSatisfy { $0 == 0 },
+                         "GRU.lengths(fromMask:): row \(e) is not ones followed by zeros")
+            return length
+        }
     }
 
     /// Input width of layer k.
