@@ -207,11 +207,11 @@ final class GRUTests: XCTestCase {
         while x <= 100 {
             let e = Foundation.exp(Double(x))
             if x > -87 && x < 88 {
-                XCTAssertEqual(Double(GRUKernels.exp(x)), e, accuracy: 3e-7 * e, "exp(\(x))")
+                XCTAssertEqual(Double(GRUKernels.exp(GRUKernels.Lanes(repeating: x))[0]), e, accuracy: 3e-7 * e, "exp(\(x))")
             }
-            XCTAssertTrue(GRUKernels.exp(x).isFinite)
+            XCTAssertTrue(GRUKernels.exp(GRUKernels.Lanes(repeating: x))[0].isFinite)
             XCTAssertEqual(Double(GRUKernels.sigmoid(x)), 1 / (1 + Foundation.exp(-Double(x))), accuracy: 1e-7, "σ(\(x))")
-            XCTAssertEqual(Double(GRUKernels.tanh(x)), Foundation.tanh(Double(x)), accuracy: 2e-7, "tanh(\(x))")
+            XCTAssertEqual(Double(GRUKernels.tanh(x)), Foundation.tanh(Double(x)), accuracy: 3e-7, "tanh(\(x))")
             x += 0.0371
         }
         XCTAssertEqual(GRUKernels.sigmoid(0), 0.5)

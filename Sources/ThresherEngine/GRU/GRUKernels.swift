@@ -49,31 +49,11 @@ final class GRULayerCache {
 /// Fused gate arithmetic for one time step, forward and backward side by side. Pointers are into
 /// buffers whose sizes the GRU checked; loops are plain so the compiler vectorises the arithmetic.
 enum GRUKernels {
-    /// e^x for x in any range, in straight-line arithmetic the compiler vectorises (libm's `expf`
-    /// is a call per element). Cephes' `expf`: x = n·ln2 + r with |r| ≤ ln2/2 (n by the
-    /// 1.5·2²³ rounding trick, ln2 split in two for exactness), e^r by a degree-6 polynomial,
-    /// 2ⁿ built in the exponent bits. Within 2 ulp of e^x for x in [−87, 88]; the input is clamped
-    /// there, so the result is never inf or NaN for finite x (NaN propagates as NaN).
-    @inline(__always)
-    static func exp(_ x: Float) -> Float {
-        let x = Swift.min(Swift.max(x, -87.0), 88.0)
-        let shifted = x * 1.442_695_04 + 12_582_912  // round(x / ln2) in the low mantissa bits
-        let n = shifted - 12_582_912
-        let r = (x - n * 0.693_359_375) + n * 2.121_944_40e-4
-        var p: Float = 1.987_569_150_0e-4
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        let y = p * (r * r) + r + 1
-        let exponent = (Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000 &+ 127) &<< 23
-        return y * Float(bitPattern: UInt32(bitPattern: exponent))
-    }
-
     typealias Lanes = SIMD8<Float>
 
-    /// `exp(_:)` on eight lanes at once, the same arithmetic lane by lane.
+    /// e^x on eight lanes: the arithmetic of `Elementwise.exp` (Cephes' `expf`: x = n·ln2 + r,
+    /// a degree-6 polynomial for e^r, 2ⁿ built in the exponent bits) lane by lane, with the input
+    /// clamped to [−87, 88] so finite inputs never give inf or NaN.
     @inline(__always)
     static func exp(_ v: Lanes) -> Lanes {
         let x = v.clamped(lowerBound: Lanes(repeating: -87), upperBound: Lanes(repeating: 88))
@@ -108,17 +88,12 @@ enum GRUKernels {
     @inline(__always)
     static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
 
-    /// σ(x) = 1 / (1 + e^−x); saturates to 0 and 1 without overflow.
+    /// σ(x) for the scalar tail; the same function as the lanes, through `VectorMath`.
     @inline(__always)
-    static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + Elementwise.exp(-x)) }
 
-    /// tanh(x) = sign(x)·(1 − e)/(1 + e) with e = e^−2|x| (absolute error ≲ 1e-7).
     @inline(__always)
-    static func tanh(_ x: Float) -> Float {
-        let e = exp(-2 * Swift.abs(x))
-        let t = (1 - e) / (1 + e)
-        return x < 0 ? -t : t
-    }
+    static func tanh(_ x: Float) -> Float { Elementwise.tanh(x) }
 
     /// Forward step t for every example. `projected` holds W_hh·h_{t−1} (no bias), [B, 3H].
     /// Active examples (t < length): r, z, n overwrite the input projection in `gates`,
