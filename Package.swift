@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CNNG", providers: [.apt(["libnng-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // zlib's inflate reads gzip-compressed data tables (ThresherEngine only).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // mbed TLS is already present as NNG's TLS engine; ThresherNet uses its HMAC-SHA256
         // for the handshake instead of pulling in a second crypto library.
         .systemLibrary(name: "CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
@@ -38,7 +40,7 @@ let package = Package(
         // Sweep files, search spaces, searchers and stopping policies: pure and deterministic.
         .target(name: "ThresherSweep", dependencies: ["ThresherWire", .product(name: "Yams", package: "Yams")]),
         // Tensors, BLAS kernels, layers, losses, optimizers, schedules, metrics, safetensors.
-        .target(name: "ThresherEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "ThresherEngine", dependencies: ["COpenBLAS", "CZlib"]),
         .executableTarget(
             name: "thresher",
             dependencies: [
