@@ -101,6 +101,17 @@ final class NumericTableTests: XCTestCase {
         }
     }
 
+    func testGzipMultipleMembersAndEmptyInput() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/gzip") else { throw XCTSkip("/bin/gzip not found") }
+        let first = try gzip("1,2,0\n").bytes
+        let second = try gzip("3,4,1\n").bytes
+        XCTAssertEqual(try Gzip.decompress(first + second + [0, 0]), Array("1,2,0\n3,4,1\n".utf8))
+        XCTAssertThrowsError(try Gzip.decompress([])) { XCTAssertEqual($0 as? GzipError, .truncated) }
+        XCTAssertThrowsError(try Gzip.decompress([0x1f, 0x8b, 0x08, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])) { error in
+            XCTAssertNotNil(error as? GzipError)
+        }
+    }
+
     func testSplitIsDeterministicDisjointAndComplete() throws {
         let a = try XCTUnwrap(DatasetSplit(count: 101, seed: 7))
         XCTAssertEqual(a, DatasetSplit(count: 101, seed: 7))
