@@ -25,7 +25,7 @@ final class MLPTests: XCTestCase {
         let targets = [0, 3, 2]
         let loss = CrossEntropyLoss(weight: [1, 2, 0.5, 1.5], labelSmoothing: 0.1)
         for p in model.parameters { p.zeroGrad() }
-        let dx = model.backward(loss(model.forward(x), targets).gradient)
+        let dx = model.inputGradient(loss(model.forward(x), targets).gradient)
         let numericX = G.numerical(x.storage) { values in
             Double(loss(model.forward(G.tensor([3, 5], values)), targets).loss)
         }

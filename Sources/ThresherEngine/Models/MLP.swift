@@ -71,7 +71,7 @@ public final class MLPClassifier {
 
     /// Back-propagates dL/dlogits [N, C]; accumulates parameter gradients; returns dL/dx.
     @discardableResult
-    public func backward(_ dLogits: Tensor) -> Tensor {
+    public func inputGradient(_ dLogits: Tensor) -> Tensor {
         var g = dLogits
         for k in linears.indices.reversed() {
             if k < activations.count {
@@ -97,4 +97,25 @@ public final class MLPClassifier {
         }
         return out
     }
+}
+
+extension MLPClassifier: ClassifierModel {
+    public var kind: String { "mlp" }
+    public var output: ClassifierOutput { .classLogits(classCount) }
+
+    /// One generator per dropout layer.
+    public var randomState: [EngineRandom] {
+        get { dropouts.map(\.random) }
+        set { for (d, r) in zip(dropouts, newValue) { d.random = r } }
+    }
+
+    public func forward(_ batch: ModelBatch) throws(ModelError) -> Tensor {
+        guard case .features(let x) = batch else { throw .batch("mlp reads feature rows [batch, \(inputSize)]") }
+        guard x.rank == 2, x.shape[1] == inputSize else {
+            throw .batch("mlp needs [batch, \(inputSize)] features, got \(x.shape)")
+        }
+        return forward(x)
+    }
+
+    public func backward(_ dLogits: Tensor) { inputGradient(dLogits) }
 }
