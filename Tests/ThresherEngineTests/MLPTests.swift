@@ -51,26 +51,31 @@ final class MLPTests: XCTestCase {
             storage += [Float(c) * 2 + rng.normal(mean: 0, std: 0.3), rng.normal()]
             labels.append(c)
         }
-        let data = LabeledData(features: G.tensor([n, 2], storage), labels: labels)
-        func run() throws -> ([EpochMetrics], [Float]) {
+        let data = try ClassificationDataset(inputs: .features(G.tensor([n, 2], storage)), labels: labels, classCount: 3)
+        let splits = try DatasetSplits(train: data, validation: data, test: nil, description: "synthetic")
+        let recipe = TrainingRecipe(epochs: 15, batchSize: 16, learningRate: 1e-2, maxGradNorm: 5, seed: 5)
+        func run() throws -> ([EvaluationRecord], [Float]) {
             let model = try XCTUnwrap(MLPClassifier(inputSize: 2, hiddenSizes: [16], classCount: 3, dropout: 0.1, seed: 2))
-            let trainer = MLPTrainer(epochs: 15, batchSize: 16, learningRate: 1e-2, maxGradNorm: 5, seed: 5)
-            let history = try trainer.train(model, on: data, validation: data)
+            let history = try Trainer(model: model, splits: splits, recipe: recipe).run()
             return (history, model.parameters.flatMap(\.value.storage))
         }
         let (h1, w1) = try run()
         let (h2, w2) = try run()
         XCTAssertEqual(w1, w2)
-        XCTAssertEqual(h1.map(\.trainLoss), h2.map(\.trainLoss))
+        XCTAssertEqual(h1, h2)
         XCTAssertEqual(h1.count, 15)
         XCTAssertEqual(h1.last?.step, 15 * 8)
+        XCTAssertEqual(h1.last?.epoch, 15)
         XCTAssertLessThan(try XCTUnwrap(h1.last?.trainLoss), try XCTUnwrap(h1.first?.trainLoss))
         XCTAssertGreaterThan(try XCTUnwrap(h1.last?.validation?.accuracy), 0.9)
         XCTAssertEqual(h1.last?.validation?.sampleCount, n)
 
-        let model = try XCTUnwrap(MLPClassifier(inputSize: 3, hiddenSizes: [4], classCount: 3, seed: 0))
-        XCTAssertThrowsError(try MLPTrainer(epochs: 1).train(model, on: data))
-        XCTAssertThrowsError(try MLPTrainer(epochs: 1, batchSize: 0).train(model, on: data))
+        let wrongWidth = try XCTUnwrap(MLPClassifier(inputSize: 3, hiddenSizes: [4], classCount: 3, seed: 0))
+        XCTAssertThrowsError(try Trainer(model: wrongWidth, splits: splits, recipe: TrainingRecipe(epochs: 1)).run())
+        let wrongClasses = try XCTUnwrap(MLPClassifier(inputSize: 2, hiddenSizes: [4], classCount: 4, seed: 0))
+        XCTAssertThrowsError(try Trainer(model: wrongClasses, splits: splits, recipe: TrainingRecipe(epochs: 1)))
+        let model = try XCTUnwrap(MLPClassifier(inputSize: 2, hiddenSizes: [4], classCount: 3, seed: 0))
+        XCTAssertThrowsError(try Trainer(model: model, splits: splits, recipe: TrainingRecipe(epochs: 1, batchSize: 0)))
     }
 
     /// Issue 4 §11: `mlp` on the 1,797 real digits, split 70/15/15 by seed, test accuracy ≥ 0.95.
@@ -83,21 +88,15 @@ final class MLPTests: XCTestCase {
         let table = try CSVTableReader().read(path: path)
         XCTAssertEqual(table.features.shape, [1797, 64])
         XCTAssertEqual(table.classCount, 10)
-        let split = try XCTUnwrap(DatasetSplit(count: table.rowCount, seed: 0))
-        let raw = LabeledData(table)
-        let (trainX, trainY) = raw.rows(split.train)
-        let (valX, valY) = raw.rows(split.validation)
-        let (testX, testY) = raw.rows(split.test)
-        let scaler = Standardizer(fitting: trainX)  // training split only
-        let train = LabeledData(features: scaler.apply(trainX), labels: trainY)
-        let validation = LabeledData(features: scaler.apply(valX), labels: valY)
-        let test = LabeledData(features: scaler.apply(testX), labels: testY)
+        let splits = try DatasetSplits(table: table, source: "digits", seed: 0)
+        XCTAssertEqual(splits.train.count + (splits.validation?.count ?? 0) + (splits.test?.count ?? 0), 1797)
 
         let model = try XCTUnwrap(MLPClassifier(inputSize: 64, hiddenSizes: [128], classCount: 10, seed: 0))
-        let trainer = MLPTrainer(epochs: 30, batchSize: 32, learningRate: 1e-3, weightDecay: 0.01, seed: 0)
+        let trainer = try Trainer(model: model, splits: splits,
+                                  recipe: TrainingRecipe(epochs: 30, batchSize: 32, learningRate: 1e-3, weightDecay: 0.01))
         let start = Date()
-        let history = try trainer.train(model, on: train, validation: validation)
-        let (_, report) = try trainer.evaluate(model, on: test)
+        let history = try trainer.run()
+        let (_, report) = try trainer.evaluate(try XCTUnwrap(splits.test))
         let seconds = Date().timeIntervalSince(start)
         print("digits: val accuracy \(history.last?.validation?.accuracy ?? -1), test accuracy \(report.accuracy) "
               + "(\(report.sampleCount) rows), \(String(format: "%.2f", seconds)) s")
