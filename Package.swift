@@ -39,12 +39,13 @@ let package = Package(
         ),
         // Sweep files, search spaces, searchers and stopping policies: pure and deterministic.
         .target(name: "ThresherSweep", dependencies: ["ThresherWire", .product(name: "Yams", package: "Yams")]),
-        // Tensors, BLAS kernels, layers, losses, optimizers, schedules, metrics, safetensors.
-        .target(name: "ThresherEngine", dependencies: ["COpenBLAS", "CZlib"]),
+        // Tensors, BLAS kernels, layers, losses, optimizers, schedules, metrics, safetensors, text data
+        // (mbed TLS's SHA-256 keys the text preprocessing cache).
+        .target(name: "ThresherEngine", dependencies: ["COpenBLAS", "CZlib", "CMbedCrypto"]),
         .executableTarget(
             name: "thresher",
             dependencies: [
-                "ThresherWire", "ThresherNet", "ThresherSweep",
+                "ThresherWire", "ThresherNet", "ThresherSweep", "ThresherEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

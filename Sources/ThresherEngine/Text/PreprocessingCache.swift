@@ -1,0 +1,229 @@
+import CMbedCrypto
+import Foundation
+
+/// Incremental SHA-256 through mbed TLS's generic message-digest API (`md.h`, the header the
+/// CMbedCrypto module map exposes; the same library ThresherNet uses for HMAC). A class so the
+/// mbed TLS context lives at one address from setup to free; used by one thread at a time.
+final class SHA256 {
+    private let context = UnsafeMutablePointer<mbedtls_md_context_t>.allocate(capacity: 1)
+    private var ok: Bool
+
+    init() {
+        mbedtls_md_init(context)
+        // mbedtls_md_info_from_type is nil only if SHA-256 is compiled out of mbed TLS; `hex()` then gives nil.
+        if let info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256) {
+            ok = mbedtls_md_setup(context, info, 0) == 0 && mbedtls_md_starts(context) == 0
+        } else {
+            ok = false
+        }
+    }
+
+    deinit {
+        mbedtls_md_free(context)
+        context.deallocate()
+    }
+
+    /// Adds raw bytes to the digest input.
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        guard ok, let base = bytes.baseAddress, bytes.count > 0 else { return }
+        ok = mbedtls_md_update(context, base.assumingMemoryBound(to: UInt8.self), bytes.count) == 0
+    }
+
+    /// Adds a field framed by its 8-byte little-endian length, so that no two different field
+    /// sequences hash the same byte stream ("ab","c" vs "a","bc").
+    func field(_ bytes: [UInt8]) {
+        withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { update($0) }
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    func field(_ text: String) { field(Array(text.utf8)) }
+
+    /// Float32 values as little-endian bytes, framed by their byte count.
+    func field(_ values: [Float]) {
+        withUnsafeBytes(of: UInt64(values.count * 4).littleEndian) { update($0) }
+        #if _endian(little)
+        values.withUnsafeBytes { update($0) }
+        #else
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { update($0) } }
+        #endif
+    }
+
+    /// The digest as 64 lower-case hex digits; nil if mbed TLS failed. Call once.
+    func hex() -> String? {
+        guard ok else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        guard mbedtls_md_finish(context, &out) == 0 else { return nil }
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: out.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
+}
+
+/// An on-disk cache of the W1 pipeline's output (`BoolQPipeline`), so that the 81 trials of a sweep
+/// (and reruns after a crash) preprocess once.
+///
+/// Why it is built this way: the notebook's cache was keyed on nothing the pipeline read, and silently
+/// fed a whole sweep inputs of the wrong size. Here the key is SHA-256 over, framed by lengths:
+/// `formatVersion`, the bytes of every input file (the BoolQ JSONL files and the embeddings file, as
+/// stored — compressed bytes for .gz), the embeddings `limit`, every pipeline setting
+/// (`BoolQPipelineSettings.cacheDescription`) and the split (`BoolQSource.cacheDescription`: seed and
+/// sizes). File paths are not in the key: the same bytes under another name hit.
+///
+/// Guarantees:
+/// - An entry is one safetensors file `<folder>/boolq-<key>.safetensors`, written atomically
+///   (`SafeTensorsFile.write(toFile:)`: temporary file, fsync, rename), with the key, format
+///   version, settings, split, report and a SHA-256 of every tensor's contents in its metadata.
+/// - A hit is returned only if the file parses, its key, version and settings match, every tensor
+///   has the shape the report implies ([N, T, D] inputs, [N] lengths and labels), the content
+///   digest matches and the datasets validate. Anything else (truncated, corrupt, edited, another
+///   version) is a miss: the pipeline runs again and the file is overwritten. A cache file is never
+///   trusted on its name alone.
+/// - Failing to write the cache (read-only folder, full disk) does not fail the run: the computed
+///   output is returned and the reason is in `BoolQCacheResult.writeError`.
+public struct PreprocessingCache: Sendable {
+    /// Bumped whenever the pipeline's output for the same inputs and settings could change.
+    public static let formatVersion = 1
+
+    public let folder: String
+
+    public init(folder: String) {
+        self.folder = folder
+    }
+
+    /// The BoolQ splits for `source` with the vectors at `embeddings` (plain or gzip; first `limit`
+    /// words), from the cache when a valid entry exists, else computed and stored.
+    public func boolQ(source: BoolQSource, embeddings: String, limit: Int? = nil,
+                      settings: BoolQPipelineSettings = .init()) throws(DatasetError) -> BoolQCacheResult {
+        var inputs: [String: [UInt8]] = [:]
+        for path in source.paths { inputs[path] = try WordVectors.fileBytes(path) }
+        let embeddingBytes = try WordVectors.fileBytes(embeddings)
+
+        let hash = SHA256()
+        hash.field("thresher boolq preprocessing cache, format \(Self.formatVersion)")
+        for (i, path) in source.paths.enumerated() {
+            hash.field("input \(i)")
+            hash.field(inputs[path] ?? [])
+        }
+        hash.field("embeddings")
+        hash.field(embeddingBytes)
+        hash.field("limit=\(limit.map(String.init) ?? "none")")
+        hash.field(settings.cacheDescription)
+        hash.field(source.cacheDescription)
+        guard let key = hash.hex() else { throw .invalid("SHA-256 is unavailable in mbed TLS") }
+        let path = (folder as NSString).appendingPathComponent("boolq-\(key).safetensors")
+
+        if let output = load(path: path, key: key, settings: settings) {
+            return BoolQCacheResult(output: output, hit: true, key: key, path: path, writeError: nil)
+        }
+        let vectors = try WordVectors(bytes: embeddingBytes, path: embeddings, limit: limit)
+        let output = try BoolQPipeline.run(source: source, fileBytes: inputs, vectors: vectors, settings: settings)
+        var writeError: String?
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try store(output, path: path, key: key, settings: settings, limit: limit)
+        } catch {
+            writeError = "\(error)"
+        }
+        return BoolQCacheResult(output: output, hit: false, key: key, path: path, writeError: writeError)
+    }
+
+    private static let splitNames = ["train", "validation", "test"]
+
+    private func store(_ output: BoolQPipelineOutput, path: String, key: String, settings: BoolQPipelineSettings,
+                       limit: Int?) throws {
+        var tensors: [String: Tensor] = [:]
+        let sets = [output.splits.train, output.splits.validation, output.splits.test]
+        for (name, set) in zip(Self.splitNames, sets) {
+            guard let set, case .sequences(let x, let lengths) = set.inputs else { continue }
+            tensors["\(name).x"] = x
+            tensors["\(name).lengths"] = Tensor(shape: [lengths.count], storage: lengths.map(Float.init))
+            tensors["\(name).labels"] = Tensor(shape: [set.count], storage: set.labels.map(Float.init))
+        }
+        let report = try JSONEncoder().encode(output.report)
+        let settingsJSON = try JSONEncoder().encode(settings)
+        let metadata: [String: String] = [
+            "thresher.cache.key": key,
+            "thresher.cache.format": String(Self.formatVersion),
+            "thresher.cache.kind": "boolq",
+            "settings": settings.cacheDescription,
+            "settings.json": String(decoding: settingsJSON, as: UTF8.self),
+            "embeddings.limit": limit.map(String.init) ?? "none",
+            "splits": zip(Self.splitNames, sets).filter { $0.1 != nil }.map(\.0).joined(separator: ","),
+            "report": String(decoding: report, as: UTF8.self),
+            "description": output.splits.description,
+            "content.sha256": Self.contentDigest(tensors) ?? "",
+        ]
+        try SafeTensorsFile(tensors: tensors, metadata: metadata).write(toFile: path)
+    }
+
+    /// SHA-256 over every tensor's name, shape and little-endian float bytes, in name order.
+    static func contentDigest(_ tensors: [String: Tensor]) -> String? {
+        let hash = SHA256()
+        for name in tensors.keys.sorted() {
+            guard let t = tensors[name] else { continue }
+            hash.field(name)
+            hash.field(t.shape.map(String.init).joined(separator: ","))
+            hash.field(t.storage)
+        }
+        return hash.hex()
+    }
+
+    /// The cached output at `path` if, and only if, every check passes (see the type's documentation).
+    func load(path: String, key: String, settings: BoolQPipelineSettings) -> BoolQPipelineOutput? {
+        guard FileManager.default.fileExists(atPath: path),
+              let file = try? SafeTensorsFile(contentsOfFile: path),
+              file.metadata["thresher.cache.key"] == key,
+              file.metadata["thresher.cache.format"] == String(Self.formatVersion),
+              file.metadata["settings"] == settings.cacheDescription,
+              let reportJSON = file.metadata["report"],
+              let report = try? JSONDecoder().decode(BoolQPipelineReport.self, from: Data(reportJSON.utf8)),
+              let present = file.metadata["splits"]?.split(separator: ",").map(String.init),
+              present.first == "train",
+              let digest = file.metadata["content.sha256"], digest == Self.contentDigest(file.tensors)
+        else { return nil }
+        let counts = ["train": report.trainCount, "validation": report.validationCount, "test": report.testCount]
+        var expectedNames = Set<String>()
+        var sets: [String: ClassificationDataset] = [:]
+        for name in present {
+            guard Self.splitNames.contains(name), let n = counts[name],
+                  let x = file.tensors["\(name).x"], x.shape == [n, report.steps, report.dimension],
+                  let lengths = file.tensors["\(name).lengths"], lengths.shape == [n],
+                  let labels = file.tensors["\(name).labels"], labels.shape == [n],
+                  let lengthInts = Self.integers(lengths.storage), let labelInts = Self.integers(labels.storage),
+                  let set = try? ClassificationDataset(inputs: .sequences(x, lengths: lengthInts), labels: labelInts, classCount: 2)
+            else { return nil }
+            expectedNames.formUnion(["\(name).x", "\(name).lengths", "\(name).labels"])
+            sets[name] = set
+        }
+        guard Set(file.tensors.keys) == expectedNames, let train = sets["train"],
+              report.steps == report.questionPad + report.separatorLength + report.passageCut,
+              report.separatorLength == settings.separatorLength,
+              let splits = try? DatasetSplits(train: train, validation: sets["validation"], test: sets["test"],
+                                              description: report.summary)
+        else { return nil }
+        return BoolQPipelineOutput(splits: splits, report: report)
+    }
+
+    /// The values as Ints when every one is an exact integer in ±2²⁴; nil otherwise.
+    private static func integers(_ values: [Float]) -> [Int]? {
+        var out: [Int] = []
+        out.reserveCapacity(values.count)
+        for v in values {
+            guard v.isFinite, v == v.rounded(), abs(v) <= 16_777_216 else { return nil }
+            out.append(Int(v))
+        }
+        return out
+    }
+}
+
+/// One cache lookup: the output, whether it came from disk, and where the entry lives.
+public struct BoolQCacheResult: Sendable {
+    public var output: BoolQPipelineOutput
+    /// True when the output was read from a valid cache file (the pipeline did not run).
+    public var hit: Bool
+    /// The 64-hex-digit SHA-256 key.
+    public var key: String
+    /// The entry's file.
+    public var path: String
+    /// Why storing a freshly computed entry failed, if it did (the output is still valid).
+    public var writeError: String?
+}
