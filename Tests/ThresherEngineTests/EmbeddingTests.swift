@@ -81,7 +81,7 @@ final class EmbeddingTests: XCTestCase {
     func testBadIdsThrowBeforeTouchingState() throws {
         let e = try table(5, 2, padding: nil)
         _ = try e.forward([1, 2], batch: 1, steps: 2)
-        for (ids, batch, steps) in [([Int32(1), 5], 1, 2), ([-1, 2], 1, 2), ([1, 2, 3], 1, 2), ([1, 2], -1, -2)] {
+        for (ids, batch, steps) in [([Int32(1), 5], 1, 2), ([-1, 2], 1, 2), ([1, 2, 3], 1, 2), ([1, 2], -1, -2), ([1, 2], Int.max, 2)] {
             XCTAssertThrowsError(try e.forward(ids, batch: batch, steps: steps), "\(ids)") { error in
                 guard case ModelError.batch(let message) = error else { return XCTFail("\(error)") }
                 XCTAssertFalse(message.isEmpty)

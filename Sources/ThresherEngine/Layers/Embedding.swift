@@ -119,7 +119,8 @@ public final class Embedding {
 
     /// Throws `.batch` unless `ids` holds `batch`·`steps` ids, each in 0..<V. Touches nothing.
     public func validate(_ ids: [Int32], batch: Int, steps: Int) throws(ModelError) {
-        guard batch >= 0, steps >= 0, ids.count == batch * steps else {
+        let (expected, overflow) = batch.multipliedReportingOverflow(by: steps)
+        guard batch >= 0, steps >= 0, !overflow, ids.count == expected else {
             throw .batch("\(ids.count) token ids for a batch of \(batch) × \(steps) steps")
         }
         let v = vocabularySize
