@@ -66,6 +66,25 @@ final class PairClassifierTests: XCTestCase {
         }
     }
 
+    /// With dropout active, the masks are held fixed by restoring `randomState` before every forward,
+    /// so the finite differences see the same function the analytic gradient differentiates.
+    func testGradientWithDropoutMasksMatchesFiniteDifferences() throws {
+        let model = try PairClassifier(options(layers: 2, dropout: 0.3))
+        let saved = model.randomState
+        try step(model)
+        for p in model.parameters {
+            let v0 = p.value
+            let numeric = G.numerical(v0.storage) { values in
+                p.value = G.tensor(v0.shape, values)
+                model.randomState = saved
+                guard let logits = try? model.forward(self.batch) else { return .nan }
+                return Double(self.loss(logits, self.targets).loss)
+            }
+            p.value = v0
+            G.assertClose(p.grad.storage, numeric, "dropout 0.3: \(p.name)")
+        }
+    }
+
     func testFrozenParametersGetNoGradientAndStayPut() throws {
         let full = try PairClassifier(options(layers: 2))
         try step(full)
