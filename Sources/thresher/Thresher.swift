@@ -5,13 +5,13 @@ struct Thresher: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thresher",
         abstract: "Hyperparameter sweeps across Linux machines over NNG.",
-        subcommands: [Sweep.self, Bench.self, Token.self]
+        subcommands: [Sweep.self, Train.self, Bench.self, Token.self]
     )
 }
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Thresher's components and print the figures.",
-        subcommands: [WireBench.self, SweepBench.self]
+        subcommands: [WireBench.self, SweepBench.self, EngineBench.self]
     )
 }

@@ -34,7 +34,8 @@ public struct EvaluationRecord: Sendable, Equatable {
         return out
     }
 
-    static func flatten(_ r: ClassificationReport, prefix: String) -> [(String, Double)] {
+    /// A report as flat metrics named `<prefix>accuracy`, `<prefix>balanced_accuracy`, `<prefix>f1`, …
+    public static func flatten(_ r: ClassificationReport, prefix: String) -> [(String, Double)] {
         var out = [(prefix + "accuracy", r.accuracy), (prefix + "balanced_accuracy", r.balancedAccuracy),
                    (prefix + "f1", r.primary.f1), (prefix + "precision", r.primary.precision),
                    (prefix + "recall", r.primary.recall)]

@@ -60,7 +60,7 @@ public struct TrainingCheckpoint: Sendable, Equatable {
         sidecar["metrics"] = Dictionary(metrics, uniquingKeysWith: { _, last in last })
         let sidecarPath = Self.sidecarPath(for: path)
         do {
-            let data = try JSONSerialization.data(withJSONObject: sidecar, options: [.sortedKeys, .prettyPrinted])
+            let data = try JSONSerialization.data(withJSONObject: sidecar, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
             let bytes = [UInt8](data) + [0x0A]
             try AtomicFile.replace(sidecarPath) { (emit) throws(SafeTensorsError) in
                 let outcome = bytes.withUnsafeBytes { raw in Result { () throws(SafeTensorsError) in try emit(raw) } }

@@ -4,9 +4,9 @@
 /// edit distance (insertions, deletions, substitutions, adjacent swaps) is at most 2 and smaller
 /// than the known word's length, so that a one- or two-letter key such as `q` or `mu` is not
 /// "suggested" for any unrelated short word.
-enum KeySuggestion {
+public enum KeySuggestion {
     /// The closest known word, if `word` is a near miss of one; ties go to the earlier word in `known`.
-    static func nearMiss(of word: String, among known: [String]) -> String? {
+    public static func nearMiss(of word: String, among known: [String]) -> String? {
         let lowered = word.lowercased()
         if let caseOnly = known.first(where: { $0.lowercased() == lowered }) { return caseOnly }
         var best: (word: String, distance: Int)?

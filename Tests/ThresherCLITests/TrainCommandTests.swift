@@ -1,0 +1,163 @@
+import Foundation
+import XCTest
+
+/// The contract of `thresher train`: JSON lines, checkpoints, resume, and exit 2 on bad input.
+final class TrainCommandTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func write(_ name: String, _ text: String) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    /// 90 rows, three classes, two features, with a header; deterministic.
+    private func csv() throws -> String {
+        var lines = ["a,b,label"]
+        var state: UInt64 = 7
+        func noise() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53) - 0.5
+        }
+        for i in 0..<90 { lines.append("\(Double(i % 3) + noise()),\(noise()),\(i % 3)") }
+        return try write("table.csv", lines.joined(separator: "\n") + "\n")
+    }
+
+    private func json(_ line: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+    }
+
+    func testMLPPrintsOneLinePerEpochAndATestLine() throws {
+        let out = try ThresherProcess.run(["train", "--model", "mlp", "--data", try csv(), "--epochs", "3",
+                                           "--param", "hidden_sizes=[8]", "--param", "batch_size=16", "--seed", "4"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertEqual(out.lines.count, 4, out.stdout)
+        for (i, line) in out.lines.prefix(3).enumerated() {
+            let record = try json(line)
+            XCTAssertEqual(record["epoch"] as? Int, i + 1)
+            for key in ["step", "train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_f1", "val_precision", "val_recall"] {
+                XCTAssertNotNil(record[key], "\(key) missing in \(line)")
+            }
+        }
+        let test = try json(try XCTUnwrap(out.lines.last))
+        XCTAssertNotNil(test["test_accuracy"])
+        let matrix = try XCTUnwrap(test["test_confusion_matrix"] as? [[Int]])
+        XCTAssertEqual(matrix.count, 3)
+        XCTAssertEqual(matrix.flatMap { $0 }.reduce(0, +), test["test_examples"] as? Int)
+    }
+
+    /// Stopping with --max-steps mid-epoch and resuming from latest.safetensors ends exactly where an
+    /// uninterrupted run ends: the same last evaluation and the same test metrics, digit for digit.
+    func testResumeFromACheckpointEndsWhereTheUninterruptedRunEnds() throws {
+        let data = try csv()
+        let common = ["train", "--model", "mlp", "--data", data, "--epochs", "4", "--seed", "2",
+                      "--param", "dropout=0.2", "--param", "batch_size=16", "--param", "warmup=0.2", "--param", "lr_decay=cosine"]
+        let full = try ThresherProcess.run(common + ["--checkpoint-dir", folder.appendingPathComponent("full").path])
+        XCTAssertEqual(full.status, 0, full.stderr)
+        let cut = try ThresherProcess.run(common + ["--max-steps", "7", "--checkpoint-dir", folder.appendingPathComponent("cut").path])
+        XCTAssertEqual(cut.status, 0, cut.stderr)
+        let resumed = try ThresherProcess.run(common + ["--resume", folder.appendingPathComponent("cut/latest.safetensors").path])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
+        XCTAssertEqual(resumed.lines.suffix(2), full.lines.suffix(2))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("full/final.safetensors").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("full/final.json").path))
+
+        // --init with the final weights, no training: the test line equals the trained run's.
+        let initialised = try ThresherProcess.run(["train", "--model", "mlp", "--data", data, "--epochs", "0", "--seed", "2",
+                                                   "--param", "dropout=0.2", "--param", "batch_size=16",
+                                                   "--init", folder.appendingPathComponent("full/final.safetensors").path])
+        XCTAssertEqual(initialised.status, 0, initialised.stderr)
+        let a = try json(try XCTUnwrap(initialised.lines.last)), b = try json(try XCTUnwrap(full.lines.last))
+        XCTAssertEqual(a["test_loss"] as? Double, b["test_loss"] as? Double)
+    }
+
+    func testBadInputExitsTwoWithAClearMessage() throws {
+        let data = try csv()
+        func expectTwo(_ arguments: [String], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let out = try ThresherProcess.run(["train"] + arguments)
+            XCTAssertEqual(out.status, 2, "\(arguments): \(out.stderr)", file: file, line: line)
+            XCTAssertTrue(out.stderr.contains(fragment), "expected '\(fragment)' in: \(out.stderr)", file: file, line: line)
+        }
+        try expectTwo(["--model", "mlp", "--data", folder.appendingPathComponent("missing.csv").path], "does not exist")
+        try expectTwo(["--model", "mlp", "--data", data, "--param", "learning_rat=0.1"], "did you mean learning_rate")
+        try expectTwo(["--model", "mlp", "--data", data, "--param", "lr=fast"], "param lr must be a number")
+        try expectTwo(["--model", "mlp", "--data", data, "--param", "lr"], "must be key=value")
+        try expectTwo(["--model", "transformer", "--data", data], "choose one of mlp, gru-classifier, pair-classifier")
+        try expectTwo(["--model", "gru-classifier", "--data", data], "gru-classifier reads embedded sequences")
+
+        let small = folder.appendingPathComponent("small").path
+        let trained = try ThresherProcess.run(["train", "--model", "mlp", "--data", data, "--epochs", "1",
+                                               "--param", "hidden_sizes=4", "--checkpoint-dir", small])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        try expectTwo(["--model", "mlp", "--data", data, "--init", small + "/final.safetensors"], "has shape [4, 2], mlp needs [128, 2]")
+
+        let claims = try write("claims.jsonl", """
+            {"claim": "a", "evidence": "b", "label": "SUPPORTS"}
+            {"claim": "c", "evidence": "d", "label": "REFUTES"}
+            {"claim": "e", "label": "REFUTES"}
+
+            """)
+        try expectTwo(["--model", "pair-classifier", "--data", claims], ":3:")
+    }
+
+    /// 60 synthetic pairs over a small vocabulary: the label is which keyword the evidence holds.
+    func testPairClassifierTrainsOnClaimEvidenceJSONL() throws {
+        let keywords = ["supports": "SUPPORTS", "refutes": "REFUTES", "unknown": "NOT_ENOUGH_INFO"]
+        var lines: [String] = []
+        for i in 0..<60 {
+            let key = keywords.keys.sorted()[i % 3]
+            lines.append(#"{"claim": "claim number \#(i % 7) about things", "evidence": "the text \#(key) it", "label": "\#(keywords[key] ?? "")"}"#)
+        }
+        let path = try write("pairs/claims.jsonl", lines.joined(separator: "\n") + "\n")
+        let out = try ThresherProcess.run(["train", "--model", "pair-classifier", "--data", path, "--epochs", "2",
+                                           "--param", "hidden_size=8", "--param", "embedding_dim=6", "--param", "batch_size=8",
+                                           "--param", "label_weight=[2,1.2,1]", "--param", "label_smoothing=0.2", "--param", "warmup=0.1"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertEqual(out.lines.count, 3, out.stdout)
+        let test = try json(try XCTUnwrap(out.lines.last))
+        XCTAssertEqual((test["test_confusion_matrix"] as? [[Int]])?.count, 3)
+        XCTAssertTrue(out.stderr.contains("vocabulary"), out.stderr)
+    }
+
+    /// BoolQ-format JSONL through the W1 pipeline with tiny word vectors; the second run hits the cache.
+    func testGRUClassifierOnBoolQJSONLUsesThePreprocessingCache() throws {
+        let words = ["is", "the", "sky", "blue", "water", "wet", "cats", "dogs", "are", "animals", "fuel", "green"]
+        var glove: [String] = []
+        for (i, w) in words.enumerated() {
+            glove.append(([w] + (0..<4).map { String(format: "%.3f", sin(Double(i * 4 + $0))) }).joined(separator: " "))
+        }
+        let vectors = try write("glove.txt", glove.joined(separator: "\n") + "\n")
+        var rows: [String] = []
+        for i in 0..<30 {
+            let yes = i % 2 == 0
+            rows.append(#"{"question": "is the sky \#(yes ? "blue" : "green")?", "answer": \#(yes), "passage": "the sky is blue. water is wet. cats are animals \#(i)."}"#)
+        }
+        let data = try write("boolq.jsonl", rows.joined(separator: "\n") + "\n")
+        let cache = folder.appendingPathComponent("cache").path
+        let arguments = ["train", "--model", "gru-classifier", "--data", data, "--embeddings", vectors, "--cache-dir", cache,
+                         "--epochs", "2", "--param", "hidden_size=6", "--param", "batch_size=8"]
+        let first = try ThresherProcess.run(arguments)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("cache miss"), first.stderr)
+        XCTAssertEqual(first.lines.count, 3, first.stdout)
+        let second = try ThresherProcess.run(arguments)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stderr.contains("cache hit"), second.stderr)
+        XCTAssertEqual(second.stdout, first.stdout)
+
+        let missing = try ThresherProcess.run(["train", "--model", "gru-classifier", "--data", data])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("needs --embeddings"), missing.stderr)
+    }
+}
