@@ -138,8 +138,11 @@ public struct PreprocessingCache: Sendable {
             tensors["\(name).lengths"] = Tensor(shape: [lengths.count], storage: lengths.map(Float.init))
             tensors["\(name).labels"] = Tensor(shape: [set.count], storage: set.labels.map(Float.init))
         }
-        let report = try JSONEncoder().encode(output.report)
-        let settingsJSON = try JSONEncoder().encode(settings)
+        // Sorted keys: the same output always gives the same file bytes.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let report = try encoder.encode(output.report)
+        let settingsJSON = try encoder.encode(settings)
         let metadata: [String: String] = [
             "thresher.cache.key": key,
             "thresher.cache.format": String(Self.formatVersion),
