@@ -113,11 +113,9 @@ final class ModelParityTests: XCTestCase {
     }
 
     /// Confident, correct negatives (p in [1e-7, 3e-5], target 0): the loss is mean(−log(1 − p)) ≈ 7.6e-6.
-    /// PyTorch's `binary_cross_entropy` takes log1p(−p); the engine's `BCELoss` takes
-    /// `Foundation.log(1 − p)` (Losses/BinaryCrossEntropy.swift), where 1 − p is first rounded to
-    /// Float, so each term is off by up to 19 % (p = 1e-7) and this mean by 4.1e-4 relative.
-    /// The absolute error (~1e-8) passes the 1e-5 check with its floor of 1; the plain relative
-    /// error is held below 2e-3 here, to be tightened to 1e-5 once the engine uses log1p.
+    /// PyTorch's `binary_cross_entropy` takes log1p(−p), and so does the engine: `log(1 − p)` would
+    /// round 1 − p to Float first, putting each term off by up to 19 % at p = 1e-7 (4.1e-4 on this
+    /// mean, which the absolute check alone would not catch). The plain relative error must be ≤ 1e-5.
     func testBCELossOfTinyProbabilitiesMatchesPyTorch() throws {
         try checkLoss("bce_small", inputKey: "probabilities") { p, y in BCELoss()(p, y) }
         let result = BCELoss()(try tensor("bce_small.probabilities"), try tensor("bce_small.targets"))
@@ -125,7 +123,7 @@ final class ModelParityTests: XCTestCase {
         let relative = abs(Double(result.loss) - Double(expected)) / Double(expected)
         print(String(format: "parity bce_small loss: plain relative error %.3g (engine %.9g, PyTorch %.9g)",
                      relative, Double(result.loss), Double(expected)))
-        XCTAssertLessThan(relative, 2e-3, "BCELoss of tiny probabilities")
+        XCTAssertLessThan(relative, 1e-5, "BCELoss of tiny probabilities")
     }
 
     // MARK: gru-classifier, 20 steps

@@ -32,7 +32,8 @@ public struct BCELoss: Sendable {
                     for i in 0..<n {
                         let p = pp[i], y = yp[i]
                         let logP = max(Foundation.log(p), -100)
-                        let log1mP = max(Foundation.log(1 - p), -100)
+                        // log1p(−p), as PyTorch: log(1 − p) would round 1 − p to Float first and lose small p.
+                        let log1mP = max(Foundation.log1p(-p), -100)
                         total -= Double(y * logP + (1 - y) * log1mP)
                         gp[i] = scale * (p - y) / max(p * (1 - p), 1e-12)
                     }
