@@ -159,7 +159,7 @@ public final class Trainer {
         defer { model.isTraining = wasTraining }
         var logits: [Float] = []
         var width = 1
-        let chunk = max(1, recipe.evaluationBatchSize)
+        let chunk = max(1, recipe.evaluationBatchSize > 0 ? recipe.evaluationBatchSize : recipe.batchSize)
         var start = 0
         while start < data.count {
             let indices = Array(start..<min(start + chunk, data.count))

@@ -24,7 +24,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     public var classWeights: [Double]?
     public var shuffle: Bool
     public var seed: UInt64
-    /// Examples per forward pass when evaluating (bounded memory; no effect on results).
+    /// Examples per forward pass when evaluating (bounded memory; no effect on results); 0 means
+    /// the training batch size, which lets the GRU reuse its training workspaces.
     public var evaluationBatchSize: Int
 
     public static let decays = ["constant", "linear", "cosine"]
@@ -32,7 +33,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     public init(epochs: Int = 10, maxSteps: Int? = nil, batchSize: Int = 64, learningRate: Double = 1e-3,
                 weightDecay: Double = 0.01, warmup: Double = 0, warmupStartFactor: Double = 1.0 / 3,
                 decay: String = "constant", maxGradNorm: Double? = nil, labelSmoothing: Double = 0,
-                classWeights: [Double]? = nil, shuffle: Bool = true, seed: UInt64 = 0, evaluationBatchSize: Int = 256) {
+                classWeights: [Double]? = nil, shuffle: Bool = true, seed: UInt64 = 0, evaluationBatchSize: Int = 0) {
         self.epochs = epochs
         self.maxSteps = maxSteps
         self.batchSize = batchSize
