@@ -142,22 +142,5 @@ final class TextPipelineTests: XCTestCase {
         print("W1 real: \(out.report.summary)")
         print(String(format: "W1 real: GloVe load %.2f s, pipeline %.2f s", loaded.timeIntervalSince(started),
                      finished.timeIntervalSince(loaded)))
-
-        // The cache on the same inputs: a miss writes the entry, the second lookup reads it back.
-        let folder = try TextFixtures.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let cache = PreprocessingCache(folder: folder)
-        let t0 = Date()
-        let miss = try cache.boolQ(source: .w1Dev(path: dev, seed: 0), embeddings: glove)
-        let t1 = Date()
-        let hit = try cache.boolQ(source: .w1Dev(path: dev, seed: 0), embeddings: glove)
-        let t2 = Date()
-        XCTAssertFalse(miss.hit)
-        XCTAssertNil(miss.writeError)
-        XCTAssertTrue(hit.hit)
-        XCTAssertEqual(hit.output, out)
-        let size = (try? FileManager.default.attributesOfItem(atPath: hit.path)[.size] as? Int) ?? 0
-        print(String(format: "W1 real cache: miss (hash + pipeline + write) %.2f s, hit %.2f s, entry %d bytes",
-                     t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), size))
     }
 }

@@ -42,6 +42,10 @@ final class WordTokenizerTests: XCTestCase {
         XCTAssertEqual(keepPunctuation.tokenize("wait... what--now $5 & 20% #1 a@b"),
                        ["wait", "...", "what", "--", "now", "$", "5", "&", "20", "%", "#", "1", "a", "@", "b"])
         XCTAssertEqual(keepPunctuation.tokenize("[a]{b}<c>"), ["[", "a", "]", "{", "b", "}", "<", "c", ">"])
+        // BoolQ's passages quote LaTeX-style: "(or ``energy returned on energy invested'')."
+        XCTAssertEqual(keepPunctuation.tokenize("(or ``energy invested'')."),
+                       ["(", "or", "``", "energy", "invested", "''", ")", "."])
+        XCTAssertEqual(plain.tokenize("the ``best'' one"), ["the", "best", "one"])
         // Commas and colons inside numbers stay; before anything else they split.
         XCTAssertEqual(keepPunctuation.tokenize("1,000 at 10:30, then: x"), ["1,000", "at", "10:30", ",", "then", ":", "x"])
     }
@@ -49,6 +53,9 @@ final class WordTokenizerTests: XCTestCase {
     func testPeriodsAndAbbreviations() {
         XCTAssertEqual(keepPunctuation.tokenize("The U.S. is big. E.g. here."), ["the", "u.s.", "is", "big", ".", "e.g.", "here", "."])
         XCTAssertEqual(plain.tokenize("It is 3.5 km. Mr. Smith"), ["it", "is", "3.5", "km", "mr", "smith"])
+        // Single-letter initials lose their period too (Punkt would keep "c."): the only question of
+        // BoolQ dev whose tokens differ from NLTK's.
+        XCTAssertEqual(plain.tokenize("does c. botulinum"), ["does", "c", "botulinum"])
         // The notebook's example: odd tokens such as "/prn" and "-n/" survive, pure punctuation goes.
         XCTAssertEqual(plain.tokenize("Persian (/prn, -n/), also"), ["persian", "/prn", "-n/", "also"])
     }

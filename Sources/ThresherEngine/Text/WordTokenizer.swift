@@ -7,7 +7,8 @@
 ///
 /// The splitting follows the rules of NLTK's `TreebankWordTokenizer` (which `nltk.word_tokenize`,
 /// used by the W1 notebook, applies after splitting sentences):
-/// - brackets `( ) [ ] { } < >`, `; @ # $ % &`, `? !`, `"` and `--` are split off wherever they occur;
+/// - brackets `( ) [ ] { } < >`, `; @ # $ % &`, `? !`, `"`, `--` and the LaTeX-style quotes
+///   "``" and "''" (BoolQ's passages use them) are split off wherever they occur;
 /// - `,` and `:` are split off unless a digit follows (so "1,000" and "10:30" stay whole);
 /// - `...` is a token of its own;
 /// - clitics become separate tokens: `'s 'm 'd 're 've 'll n't` ("don't" → "do" "n't",
@@ -150,6 +151,14 @@ public struct WordTokenizer: Sendable, Equatable, Hashable {
                 i += 1
                 continue
             }
+            // LaTeX-style quotes, which BoolQ's passages use ("``energy returned''"): split anywhere.
+            if (b == UInt8(ascii: "`") || b == apostrophe), next == b {
+                flush()
+                out.append(b == apostrophe ? closeQuote : openQuote)
+                atQuoteStart = b == UInt8(ascii: "`")
+                i += 2
+                continue
+            }
             if b == UInt8(ascii: "-"), next == UInt8(ascii: "-") {
                 flush()
                 out.append(Array("--".utf8))
@@ -196,11 +205,8 @@ public struct WordTokenizer: Sendable, Equatable, Hashable {
             tail.append([UInt8(ascii: ".")])
             word = word.dropLast()
         }
-        // Trailing quote characters: "students'" → "students" "'", "word''" → "word" "''".
-        if word.count > 2, word.suffix(2).elementsEqual(closeQuote) {
-            tail.insert(closeQuote, at: 0)
-            word = word.dropLast(2)
-        } else if word.count > 1, word.last == apostrophe, word[word.index(before: word.endIndex) - 1] != apostrophe {
+        // A trailing apostrophe: "students'" → "students" "'" ("''" never gets here: splitChunk splits it).
+        if word.count > 1, word.last == apostrophe {
             tail.insert([apostrophe], at: 0)
             word = word.dropLast()
         }
