@@ -23,14 +23,21 @@ final class TextPipelineTests: XCTestCase {
     }
 
     func testPercentileIsNumpyLinear() {
-        XCTAssertEqual(BoolQPipeline.percentile([6, 7, 11, 15], 99), 14.88, accuracy: 1e-9)
+        // Exact values printed by numpy 2.4 (np.percentile, default method): bit-identical.
+        XCTAssertEqual(BoolQPipeline.percentile([6, 7, 11, 15], 99), 14.879999999999999)
+        XCTAssertEqual(BoolQPipeline.percentile([6, 7, 10, 15], 99), 14.849999999999998)
+        let xs = (0..<2270).map { ($0 * 7919) % 401 }
+        XCTAssertEqual(BoolQPipeline.percentile(xs, 99), 396.30999999999995)
+        XCTAssertEqual(BoolQPipeline.percentile(xs, 95), 380)
+        XCTAssertEqual(BoolQPipeline.percentile(xs, 37.3), 149)
+        XCTAssertEqual(BoolQPipeline.percentile(xs, 99.9), 400)
         XCTAssertEqual(BoolQPipeline.percentile([15, 6, 11, 7], 50), 9)
         XCTAssertEqual(BoolQPipeline.percentile([1, 2, 3, 4, 5], 100), 5)
         XCTAssertEqual(BoolQPipeline.percentile([1, 2, 3, 4, 5], 0), 1)
         XCTAssertEqual(BoolQPipeline.percentile([4], 99), 4)
         XCTAssertEqual(BoolQPipeline.percentile([], 99), 0)
         // np.percentile(range(1, 101), 99) == 99.01
-        XCTAssertEqual(BoolQPipeline.percentile(Array(1...100), 99), 99.01, accuracy: 1e-9)
+        XCTAssertEqual(BoolQPipeline.percentile(Array(1...100), 99), 99.01)
     }
 
     func testFitLayoutLengthsAndOOV() throws {

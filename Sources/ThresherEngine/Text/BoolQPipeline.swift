@@ -237,15 +237,18 @@ public enum BoolQPipeline {
         return BoolQPipelineOutput(splits: splits, report: report)
     }
 
-    /// numpy's default (`method="linear"`) percentile of `values`; 0 for no values.
+    /// numpy's default (`method="linear"`) percentile of `values`; 0 for no values. The floating-point
+    /// steps follow numpy's so the result is bit-identical and rounding to a cut length agrees:
+    /// h = (n−1)·(p/100), and the interpolation is a + (b−a)·t for t < 0.5, b − (b−a)·(1−t) otherwise.
     public static func percentile(_ values: [Int], _ p: Double) -> Double {
         let sorted = values.sorted()
         guard let first = sorted.first else { return 0 }
         guard sorted.count > 1 else { return Double(first) }
-        let h = Double(sorted.count - 1) * p / 100
+        let h = Double(sorted.count - 1) * (p / 100)
         let lo = min(max(Int(h.rounded(.down)), 0), sorted.count - 1)
         let hi = min(lo + 1, sorted.count - 1)
-        return Double(sorted[lo]) + (h - Double(lo)) * Double(sorted[hi] - sorted[lo])
+        let a = Double(sorted[lo]), b = Double(sorted[hi]), t = h - Double(lo)
+        return t < 0.5 ? a + (b - a) * t : b - (b - a) * (1 - t)
     }
 
     /// Step 7's layout of embedded examples into [N, T, D] with lengths (see the type's documentation).
