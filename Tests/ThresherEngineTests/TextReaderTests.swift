@@ -32,6 +32,7 @@ final class WordTokenizerTests: XCTestCase {
         XCTAssertEqual(keepPunctuation.tokenize("'Tis the students' books"), ["'t", "is", "the", "students", "'", "books"])
         // A lone clitic is a token of its own, not split further.
         XCTAssertEqual(plain.tokenize("'s"), ["'s"])
+        XCTAssertEqual(keepPunctuation.tokenize("'Tom saw 'em"), ["'", "tom", "saw", "'em"])
     }
 
     func testPunctuationQuotesAndBrackets() {
