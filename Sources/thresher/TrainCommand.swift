@@ -137,7 +137,7 @@ struct Train: ParsableCommand {
                 .write(to: (dir as NSString).appendingPathComponent(name), metrics: metrics)
         }
         try trainer.run { (record) throws(TrainingError) in
-            print(JSONLine.evaluation(record))
+            JSONLine.emit(JSONLine.evaluation(record))
             try checkpoint("latest.safetensors", record.metrics)
             lastMetrics = record.metrics
             return true
@@ -145,7 +145,7 @@ struct Train: ParsableCommand {
         try checkpoint("final.safetensors", lastMetrics)
         if let test = loaded.splits.test, test.count > 0 {
             let (loss, report) = try trainer.evaluate(test)
-            print(JSONLine.test(loss: loss, report: report, step: trainer.position.step))
+            JSONLine.emit(JSONLine.test(loss: loss, report: report, step: trainer.position.step))
         }
     }
 
@@ -194,6 +194,11 @@ enum JSONLine {
         fields.append(("test_examples", "\(report.sampleCount)"))
         fields.append(("test_confusion_matrix", matrix))
         return object(fields)
+    }
+
+    /// Prints one line and flushes it: a worker or a pipe reads each evaluation as it happens.
+    static func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func number(_ d: Double) -> String { d.isFinite ? "\(d)" : "null" }
