@@ -14,6 +14,13 @@ untimed steps, then STEPS timed steps, and reports the median and every sample i
 Standard library and torch only. Prints one JSON object on stdout:
   {"torch_version": "...", "flush_denormal": true, "results": {"h256_t1": {"ms": ..., "samples_ms": [...]}, ...}}
 Exit status 3 when torch cannot be imported (the caller reports "PyTorch is not installed").
+
+With --serve (what `thresher bench engine` uses) it instead prints one JSON line
+{"torch_version": ..., "flush_denormal": true} and then answers commands on stdin, one per line,
+each with one JSON line, so the caller can alternate Thresher's steps with PyTorch's:
+  step H T N   -> {"samples_ms": [...]}   N training steps at hidden H with T threads
+                  (the model and optimizer for H are built on first use and kept)
+EOF ends it.
 """
 
 import argparse
@@ -44,6 +51,7 @@ def main():
     parser.add_argument("--steps", type=int, default=5, help="timed steps per configuration")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps per configuration")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--serve", action="store_true", help="answer step commands on stdin (see above)")
     args = parser.parse_args()
     if min(args.batch, args.seq, args.input, args.layers, args.steps) < 1 or args.warmup < 0:
         parser.error("sizes and --steps must be positive, --warmup non-negative")
@@ -73,26 +81,49 @@ def main():
     y = torch.randint(0, 2, (args.batch, 1)).float()
     loss_fn = nn.BCEWithLogitsLoss()
 
+    trainers = {}
+
+    def trainer(hidden):
+        if hidden not in trainers:
+            model = GRUClassifier(args.input, hidden, args.layers)
+            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+
+            def step():
+                optimizer.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                optimizer.step()
+
+            trainers.clear()  # one model at a time keeps memory bounded
+            trainers[hidden] = step
+        return trainers[hidden]
+
+    def timed(hidden, threads, count):
+        torch.set_num_threads(threads)
+        step = trainer(hidden)
+        samples = []
+        for _ in range(count):
+            start = time.perf_counter()
+            step()
+            samples.append((time.perf_counter() - start) * 1000.0)
+        return samples
+
+    if args.serve:
+        print(json.dumps({"torch_version": torch.__version__, "flush_denormal": True}), flush=True)
+        for line in sys.stdin:
+            parts = line.split()
+            if len(parts) != 4 or parts[0] != "step" or not all(p.isdigit() and int(p) > 0 for p in parts[1:]):
+                print(json.dumps({"error": f"bad command {line.strip()!r}"}), flush=True)
+                continue
+            hidden, threads, count = (int(p) for p in parts[1:])
+            print(json.dumps({"samples_ms": timed(hidden, threads, count)}), flush=True)
+        return 0
+
     results = {}
     for hidden in args.hidden:
-        model = GRUClassifier(args.input, hidden, args.layers)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-
-        def step():
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-
         for threads in args.threads:
-            torch.set_num_threads(threads)
-            for _ in range(args.warmup):
-                step()
-            samples = []
-            for _ in range(args.steps):
-                start = time.perf_counter()
-                step()
-                samples.append((time.perf_counter() - start) * 1000.0)
+            timed(hidden, threads, args.warmup)
+            samples = timed(hidden, threads, args.steps)
             results[f"h{hidden}_t{threads}"] = {"ms": statistics.median(samples), "samples_ms": samples}
 
     print(json.dumps({

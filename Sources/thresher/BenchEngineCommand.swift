@@ -104,63 +104,79 @@ struct EngineBench: ParsableCommand {
             sgemm += EngineBenchmark.sgemm(shape, hidden: sgemmHidden, threads: t, repetitions: quick ? 3 : 7)
         }
 
-        // Training steps: per hidden size Thresher at every thread count, then the PyTorch peer
-        // for the same hidden size, so both sides see the machine in the same state.
+        // Training steps. With the peer running, Thresher's and PyTorch's steps alternate one by
+        // one (with a short pause between, so neither side's idle BLAS threads still spin while the
+        // other works), so both see the shared machine in the same state.
+        var peer: TorchGRUPeer?
+        var torchNote: String?
+        if noTorch {
+            torchNote = "PyTorch peer not run (--no-torch)"
+        } else {
+            progress("starting the PyTorch peer…")
+            switch TorchGRUPeer.start(shape: shape) {
+            case .running(let running): peer = running
+            case .unavailable(let why): torchNote = why
+            }
+        }
+        let torchVersion = peer?.torchVersion, torchFlush = peer?.flushDenormal ?? false
+        defer { peer?.stop() }
+        let pause = { if peer != nil { Thread.sleep(forTimeInterval: 0.2) } }
+
         var rows: [Row] = []
-        var torch: TorchGRUPeer.Outcome?
-        var torchMeasurement: TorchGRUPeer.Measurement?
         for h in hiddenSizes {
             let step: EngineBenchmark.TrainingStep
             do { step = try EngineBenchmark.TrainingStep(shape, hidden: h) } catch {
                 StandardError.write(["error: cannot build the W1 model at hidden \(h): \(error)"])
                 throw ExitCode(1)
             }
-            var hostRows: [Row] = []
             for t in threadCounts {
-                progress("Thresher: hidden \(h), \(t) thread\(t == 1 ? "" : "s"), \(warmup) warm-up + \(timedSteps) timed steps…")
+                progress("hidden \(h), \(t) thread\(t == 1 ? "" : "s"): \(warmup) warm-up + \(timedSteps) timed steps"
+                         + (peer == nil ? "…" : ", Thresher and PyTorch alternating…"))
+                BLAS.threads = t
+                var ours: [Double] = [], theirs: [Double]? = peer == nil ? nil : []
                 do {
-                    let seconds = try EngineBenchmark.trainingStep(step, threads: t, steps: timedSteps, warmup: warmup)
-                    hostRows.append(Row(hidden: h, threads: t, flops: EngineBenchmark.trainingStepFLOPs(shape, hidden: h),
-                                        thresherMs: seconds * 1000, torchMs: nil))
+                    for _ in 0..<warmup { try step.run() }
+                    if warmup > 0, let running = peer, running.steps(hidden: h, threads: t, count: warmup) == nil {
+                        torchNote = "the PyTorch peer stopped answering; ratios incomplete"
+                        running.stop(); peer = nil; theirs = nil
+                    }
+                    for _ in 0..<timedSteps {
+                        pause()
+                        ours.append(try EngineBenchmark.timedStep(step) * 1000)
+                        pause()
+                        if let running = peer {
+                            if let ms = running.steps(hidden: h, threads: t, count: 1) {
+                                theirs?.append(contentsOf: ms)
+                            } else {
+                                torchNote = "the PyTorch peer stopped answering; ratios incomplete"
+                                running.stop(); peer = nil; theirs = nil
+                            }
+                        }
+                    }
                 } catch {
                     StandardError.write(["error: the W1 training step failed at hidden \(h): \(error)"])
                     throw ExitCode(1)
                 }
+                rows.append(Row(hidden: h, threads: t, flops: EngineBenchmark.trainingStepFLOPs(shape, hidden: h),
+                                thresherMs: EngineBenchmark.medianOf(ours),
+                                torchMs: theirs.flatMap { $0.count == timedSteps ? EngineBenchmark.medianOf($0) : nil },
+                                thresherSamples: ours, torchSamples: theirs ?? []))
             }
-            if !noTorch, torchAvailable(torch) {
-                progress("PyTorch peer: hidden \(h), threads \(threadCounts.map(String.init).joined(separator: ","))…")
-                let outcome = TorchGRUPeer.run(shape: shape, hidden: [h], threads: threadCounts,
-                                               steps: timedSteps, warmup: warmup)
-                if case .measured(let m) = outcome {
-                    if var merged = torchMeasurement {
-                        merged.milliseconds.merge(m.milliseconds) { _, new in new }
-                        torchMeasurement = merged
-                    } else {
-                        torchMeasurement = m
-                    }
-                    for i in hostRows.indices {
-                        hostRows[i].torchMs = m.milliseconds[TorchGRUPeer.key(hidden: h, threads: hostRows[i].threads)]
-                    }
-                }
-                torch = outcome
-            }
-            rows += hostRows
         }
-        if noTorch { torch = .unavailable("PyTorch peer not run (--no-torch)") }
-        if let torchMeasurement { torch = .measured(torchMeasurement) }
+        let torch: TorchOutcome = torchVersion.map { .measured(version: $0, flushDenormal: torchFlush, note: torchNote) }
+            ?? .unavailable(torchNote ?? "PyTorch peer not run")
 
         let report = Report(shape: shape, steps: timedSteps, warmup: warmup, sgemmHidden: sgemmHidden,
-                            sgemm: sgemm, rows: rows, torch: torch ?? .unavailable("PyTorch peer not run"))
+                            sgemm: sgemm, rows: rows, torch: torch)
         print(json ? report.json() : report.table())
         if report.floorHolds == false {
             StandardError.write(["Thresher is slower than PyTorch at hidden \(Self.floorHidden) (floor ≤ \(Self.floorRatio)×)"])
         }
     }
 
-    /// Stops asking the peer after it reported PyTorch missing or failing.
-    private func torchAvailable(_ outcome: TorchGRUPeer.Outcome?) -> Bool {
-        if case .unavailable = outcome { return false }
-        return true
+    enum TorchOutcome {
+        case measured(version: String, flushDenormal: Bool, note: String?)
+        case unavailable(String)
     }
 
     struct Row {
@@ -169,6 +185,8 @@ struct EngineBench: ParsableCommand {
         var flops: Double
         var thresherMs: Double
         var torchMs: Double?
+        var thresherSamples: [Double]
+        var torchSamples: [Double]
         var gflops: Double { flops / (thresherMs / 1000) / 1e9 }
         var torchGflops: Double? { torchMs.map { flops / ($0 / 1000) / 1e9 } }
         var ratio: Double? { torchMs.map { thresherMs / $0 } }
@@ -181,12 +199,7 @@ struct EngineBench: ParsableCommand {
         var sgemmHidden: Int
         var sgemm: [EngineBenchmark.SgemmFigure]
         var rows: [Row]
-        var torch: TorchGRUPeer.Outcome
-
-        var torchMeasurement: TorchGRUPeer.Measurement? {
-            if case .measured(let m) = torch { return m }
-            return nil
-        }
+        var torch: TorchOutcome
 
         /// The figure reported as `sgemm_gflops`: the input projection with 1 thread (the worker's
         /// configuration), else with the fewest threads measured.
@@ -234,8 +247,9 @@ struct EngineBench: ParsableCommand {
             lines.append("W1 training step: batch \(shape.batch), sequence \(shape.steps), input \(shape.input), \(shape.layers)-layer GRU → fc1 → ReLU → fc2, BCEWithLogitsLoss, AdamW")
             lines.append("median of \(steps) timed step\(steps == 1 ? "" : "s") after \(warmup) warm-up; GFLOP/s = matrix-product FLOPs of one step ÷ time")
             switch torch {
-            case .measured(let m):
-                lines.append("PyTorch peer: torch \(m.torchVersion), set_flush_denormal(\(m.flushDenormal ? "True" : "False")), same process configuration per thread count")
+            case .measured(let version, let flush, let note):
+                lines.append("PyTorch peer: torch \(version), set_flush_denormal(\(flush ? "True" : "False")), torch.set_num_threads(T); "
+                             + "steps alternate with Thresher's" + (note.map { "; \($0)" } ?? ""))
             case .unavailable(let why):
                 lines.append(why)
             }
@@ -287,9 +301,10 @@ struct EngineBench: ParsableCommand {
                 }
             }
             switch torch {
-            case .measured(let m):
-                object["torch_version"] = m.torchVersion
-                object["torch_flush_denormal"] = m.flushDenormal
+            case .measured(let version, let flush, let note):
+                object["torch_version"] = version
+                object["torch_flush_denormal"] = flush
+                if let note { object["torch"] = note }
             case .unavailable(let why):
                 object["torch"] = why
             }

@@ -112,17 +112,11 @@ enum EngineBenchmark {
         }
     }
 
-    /// Median seconds per training step over `steps` timed steps after `warmup` untimed ones.
-    static func trainingStep(_ step: TrainingStep, threads: Int, steps: Int, warmup: Int) throws -> Double {
-        BLAS.threads = threads
-        for _ in 0..<warmup { try step.run() }
-        var samples: [Double] = []
-        for _ in 0..<steps {
-            let start = ContinuousClock.now
-            try step.run()
-            samples.append(seconds(ContinuousClock.now - start))
-        }
-        return medianOf(samples)
+    /// Seconds of one training step.
+    static func timedStep(_ step: TrainingStep) throws -> Double {
+        let start = ContinuousClock.now
+        try step.run()
+        return seconds(ContinuousClock.now - start)
     }
 
     // MARK: helpers

@@ -1,67 +1,102 @@
 import Foundation
 
-/// Runs Benchmarks/torch_gru_peer.py (PyTorch's W1 training step) as a subprocess and reads its
-/// JSON: the median ms/step for each hidden size and thread count it was given.
-enum TorchGRUPeer {
+/// Benchmarks/torch_gru_peer.py (PyTorch's W1 training step) kept running as a subprocess in its
+/// `--serve` mode, so `thresher bench engine` can alternate one Thresher step with one PyTorch
+/// step and both see the (shared, noisy) machine in the same state.
+///
+/// Protocol: the peer prints one JSON line `{"torch_version", "flush_denormal"}` when torch
+/// imported (exit status 3 when it did not), then answers each `step H T N` line with
+/// `{"samples_ms": [...]}`, the wall time of N training steps at hidden H with T threads.
+final class TorchGRUPeer {
     static let script = "Benchmarks/torch_gru_peer.py"
     /// The peer's exit status when `import torch` fails.
     static let torchMissingStatus: Int32 = 3
 
-    struct Measurement {
-        var torchVersion: String
-        var flushDenormal: Bool
-        /// Median ms per training step, keyed by "h<H>_t<T>".
-        var milliseconds: [String: Double]
-    }
+    let torchVersion: String
+    let flushDenormal: Bool
+    private let process: Process
+    private let input: FileHandle
+    private let output: LineReader
 
-    enum Outcome {
-        case measured(Measurement)
+    enum Start {
+        case running(TorchGRUPeer)
         case unavailable(String)
     }
 
-    static func key(hidden: Int, threads: Int) -> String { "h\(hidden)_t\(threads)" }
+    private init(process: Process, input: FileHandle, output: LineReader, torchVersion: String, flushDenormal: Bool) {
+        self.process = process
+        self.input = input
+        self.output = output
+        self.torchVersion = torchVersion
+        self.flushDenormal = flushDenormal
+    }
 
-    static func run(shape: EngineBenchmark.Shape, hidden: [Int], threads: [Int], steps: Int, warmup: Int) -> Outcome {
+    static func start(shape: EngineBenchmark.Shape) -> Start {
         guard FileManager.default.fileExists(atPath: script) else {
             return .unavailable("PyTorch peer not run: \(script) not found (run from the repository root)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", script,
+            "python3", script, "--serve",
             "--batch", "\(shape.batch)", "--seq", "\(shape.steps)", "--input", "\(shape.input)",
             "--layers", "\(shape.layers)",
-            "--hidden", hidden.map(String.init).joined(separator: ","),
-            "--threads", threads.map(String.init).joined(separator: ","),
-            "--steps", "\(steps)", "--warmup", "\(warmup)",
         ]
-        let out = Pipe()
-        process.standardOutput = out
+        let toPeer = Pipe(), fromPeer = Pipe()
+        process.standardInput = toPeer
+        process.standardOutput = fromPeer
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch {
             return .unavailable("PyTorch is not installed (cannot start python3: \(error))")
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus == torchMissingStatus {
-            return .unavailable("PyTorch is not installed (python3 cannot import torch; pip install torch)")
-        }
-        guard process.terminationStatus == 0 else {
-            return .unavailable("the PyTorch peer failed with status \(process.terminationStatus) (run python3 \(script) to see why)")
-        }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let results = object["results"] as? [String: Any] else {
-            return .unavailable("the PyTorch peer printed no JSON")
-        }
-        var milliseconds: [String: Double] = [:]
-        for (key, value) in results {
-            if let entry = value as? [String: Any], let ms = entry["ms"] as? Double, ms.isFinite, ms > 0 {
-                milliseconds[key] = ms
+        let reader = LineReader(fromPeer.fileHandleForReading)
+        guard let line = reader.nextLine(),
+              let hello = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+              let version = hello["torch_version"] as? String else {
+            try? toPeer.fileHandleForWriting.close()
+            process.waitUntilExit()
+            if process.terminationStatus == torchMissingStatus {
+                return .unavailable("PyTorch is not installed (python3 cannot import torch; pip install torch) — no ratios")
             }
+            return .unavailable("the PyTorch peer did not start (status \(process.terminationStatus); run python3 \(script) to see why)")
         }
-        return .measured(Measurement(
-            torchVersion: object["torch_version"] as? String ?? "unknown",
-            flushDenormal: object["flush_denormal"] as? Bool ?? false,
-            milliseconds: milliseconds))
+        return .running(TorchGRUPeer(process: process, input: toPeer.fileHandleForWriting, output: reader,
+                                     torchVersion: version, flushDenormal: hello["flush_denormal"] as? Bool ?? false))
+    }
+
+    /// Milliseconds of each of `count` training steps, or nil when the peer failed.
+    func steps(hidden: Int, threads: Int, count: Int) -> [Double]? {
+        do { try input.write(contentsOf: Data("step \(hidden) \(threads) \(count)\n".utf8)) } catch { return nil }
+        guard let line = output.nextLine(),
+              let reply = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+              let samples = reply["samples_ms"] as? [Double], samples.count == count else { return nil }
+        return samples
+    }
+
+    /// Closes the peer's stdin (it exits at EOF) and waits for it.
+    func stop() {
+        try? input.close()
+        process.waitUntilExit()
+    }
+}
+
+/// Reads newline-terminated lines from a pipe, blocking until a whole line or EOF.
+final class LineReader {
+    private let handle: FileHandle
+    private var buffer = Data()
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func nextLine() -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer.removeSubrange(buffer.startIndex...newline)
+                return String(decoding: line, as: UTF8.self)
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty { return nil }  // EOF
+            buffer.append(chunk)
+        }
     }
 }
