@@ -43,7 +43,9 @@ import sys
 
 import torch
 from torch import nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
+
+from fixture_check import check
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "Tests/ThresherEngineTests/Fixtures/model_parity.safetensors"
 
@@ -166,27 +168,6 @@ def build():
                 f"{STEPS} steps, batch {B}, T {T}, seed 13"),
     }
     return tensors, metadata
-
-
-def check(tensors, path):
-    committed = load_file(str(path))
-    ok = set(committed) == set(tensors)
-    if not ok:
-        print(f"names differ: {sorted(set(committed) ^ set(tensors))}")
-    worst = 0.0
-    for name in sorted(set(committed) & set(tensors)):
-        a, b = tensors[name], committed[name]
-        if a.shape != b.shape or a.dtype != b.dtype:
-            print(f"{name}: {a.dtype} {list(a.shape)} vs committed {b.dtype} {list(b.shape)}")
-            ok = False
-            continue
-        diff = float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
-        worst = max(worst, diff)
-        if diff > 0:
-            print(f"{name}: max |difference| {diff:.3g}")
-            ok = False
-    print(f"{'matches' if ok else 'DIFFERS FROM'} {path} (max |difference| {worst:.3g})")
-    return ok
 
 
 def main():

@@ -30,7 +30,9 @@ import pathlib
 import sys
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
+
+from fixture_check import check
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "Tests/ThresherEngineTests/Fixtures/optimizer_parity.safetensors"
 STEPS = 20
@@ -83,27 +85,6 @@ def build():
     return {k: v.detach().to(torch.float32).contiguous() for k, v in tensors.items()}, metadata
 
 
-def check(tensors, path, tolerance=1e-7):
-    committed = load_file(str(path))
-    ok = set(committed) == set(tensors)
-    if not ok:
-        print(f"names differ: {sorted(set(committed) ^ set(tensors))}")
-    worst = 0.0
-    for name in sorted(set(committed) & set(tensors)):
-        a, b = tensors[name], committed[name]
-        if a.shape != b.shape:
-            print(f"{name}: shape {list(a.shape)} vs committed {list(b.shape)}")
-            ok = False
-            continue
-        diff = float((a - b).abs().max()) if a.numel() else 0.0
-        worst = max(worst, diff)
-        if diff > tolerance:
-            print(f"{name}: max |difference| {diff:.3g} > {tolerance:g}")
-            ok = False
-    print(f"{'matches' if ok else 'DIFFERS FROM'} {path} (max |difference| {worst:.3g})")
-    return ok
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed fixture, write nothing")
@@ -112,7 +93,7 @@ def main():
     torch.set_num_threads(1)
     tensors, metadata = build()
     if args.check:
-        sys.exit(0 if check(tensors, args.out) else 1)
+        sys.exit(0 if check(tensors, args.out, tolerance=1e-7) else 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(args.out), metadata=metadata)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
