@@ -163,6 +163,28 @@ final class GRUTests: XCTestCase {
     /// H = 9: the SIMD lanes and the scalar tail of the fused gate loops.
     func testGradientsMatchFiniteDifferencesWideHidden() { checkGradients(dropout: 0, hidden: 9) }
 
+    /// `backwardParameters` skips only layer 0's input gradient: every parameter gradient and the
+    /// initial-hidden gradient are bit-identical to `backward`'s, with and without dropout.
+    func testBackwardParametersGivesTheSameParameterGradients() {
+        for dropout: Float in [0, 0.3] {
+            let gru = makeGRU(input: 3, hidden: 4, layers: 2, dropout: dropout)
+            var g = GRUTestGenerator(state: 11)
+            let input = g.tensor([2, 5, 3]), dOut = g.tensor([2, 5, 4]), dFinal = g.tensor([2, 2, 4])
+            func run(_ full: Bool) -> ([[Float]], Tensor?) {
+                gru.parameters.forEach { $0.zeroGrad() }
+                var rng = EngineRandom(seed: 3)
+                _ = gru.forward(input, lengths: [5, 2], training: true, random: &rng)
+                if full { _ = gru.backward(dOutput: dOut, dFinalHidden: dFinal) } else {
+                    gru.backwardParameters(dOutput: dOut, dFinalHidden: dFinal)
+                }
+                return (gru.parameters.map(\.grad.storage), gru.initialHiddenGradient)
+            }
+            let (a, ha) = run(true), (b, hb) = run(false)
+            XCTAssertEqual(a, b)
+            XCTAssertEqual(ha, hb)
+        }
+    }
+
     func testBackwardAccumulatesAndDropoutOnlyInTraining() {
         let gru = makeGRU(input: 3, hidden: 4, layers: 2, dropout: 0.5)
         var g = GRUTestGenerator(state: 8)

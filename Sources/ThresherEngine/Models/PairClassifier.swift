@@ -177,8 +177,11 @@ public final class PairClassifier: ClassifierModel {
         var dFinal = Tensor(zeros: [layers, b, h])
         let start = (layers - 1) * b * h
         dFinal.storage.replaceSubrange(start..<(start + b * h), with: dPooled.storage)
+        guard embeddingTrains else {
+            encoder.backwardParameters(dOutput: Tensor(zeros: [b, steps, h]), dFinalHidden: dFinal)
+            return
+        }
         let dInput = encoder.backward(dOutput: Tensor(zeros: [b, steps, h]), dFinalHidden: dFinal)
-        guard embeddingTrains else { return }
         embedding.backward(embeddingDropout.backward(dInput))
     }
 }
