@@ -232,7 +232,8 @@ public final class GRU: @unchecked Sendable {
                 }
             }
         }
-        let output = Tensor(shape: [b, t, h], storage: Array(UnsafeBufferPointer(start: layerOutput.pointer, count: b * t * h)))!
+        let output = Tensor(shape: [b, t, h], storage: Array(UnsafeBufferPointer(start: layerOutput.pointer, count: b * t * h)))
+            ?? Tensor(zeros: [b, t, h])
         backwardReady = true
         return (output, finalHidden)
     }
