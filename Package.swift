@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "ThresherNet", targets: ["ThresherNet"]),
         .library(name: "ThresherSweep", targets: ["ThresherSweep"]),
         .library(name: "ThresherEngine", targets: ["ThresherEngine"]),
+        .library(name: "ThresherStore", targets: ["ThresherStore"]),
+        .library(name: "ThresherWorker", targets: ["ThresherWorker"]),
         // Built only by scripts/fuzz-wire (with -sanitize=fuzzer); a plain build
         // gives a replay driver that runs the decoder over files given on the command line.
         .executable(name: "wire-fuzz", targets: ["WireFuzz"]),
@@ -19,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The coordinator's durable state: SQLite in WAL mode with versioned migrations.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries: module maps only, no code.
@@ -42,6 +46,12 @@ let package = Package(
         // Tensors, BLAS kernels, layers, losses, optimizers, schedules, metrics, safetensors, text data
         // (mbed TLS's SHA-256 keys the text preprocessing cache).
         .target(name: "ThresherEngine", dependencies: ["COpenBLAS", "CZlib", "CMbedCrypto"]),
+        // The coordinator's store: sweeps, trials, metrics, checkpoints and events in SQLite (GRDB);
+        // the content-addressed blob store; the retention policy (pure).
+        .target(name: "ThresherStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // The worker's side of a trial: runs a trial program (the engine's `thresher train` or the
+        // sweep's command) as a child process and follows its metrics and checkpoints.
+        .target(name: "ThresherWorker", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "thresher",
             dependencies: [
@@ -58,6 +68,8 @@ let package = Package(
         .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"], resources: [.copy("Fixtures")]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
         .testTarget(name: "ThresherCLITests", dependencies: ["thresher"]),
+        .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore"]),
+        .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker"], resources: [.copy("Examples")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,2 @@
+/// ThresherWorker: runs trial programs as child processes and follows their metrics and checkpoints.
+public enum ThresherWorkerModule {}
