@@ -118,7 +118,11 @@ struct Train: ParsableCommand {
         }
         if let initFile { try loadInitialWeights(initFile, into: network) }
         let trainer = try Trainer(model: network, splits: loaded.splits, recipe: recipe)
-        if let resume {
+        // Run by a worker (docs/trial-programs.md): the environment names the metrics file, the
+        // checkpoint folder (one step-<N>.safetensors per evaluation) and the checkpoint to resume from.
+        let trial = TrialEnvironment(ProcessInfo.processInfo.environment)
+        let checkpointDir = self.checkpointDir ?? trial.checkpointDir
+        if let resume = self.resume ?? trial.resumeFrom {
             let checkpoint = try TrainingCheckpoint(contentsOfFile: resume)
             try checkpoint.checkCompatible(model: network.kind, recipe: recipe)
             try trainer.restore(checkpoint.state)
@@ -130,22 +134,44 @@ struct Train: ParsableCommand {
                 throw TrainingError.checkpoint("cannot create --checkpoint-dir \(checkpointDir): \(error.localizedDescription)")
             }
         }
+        let metricsFile = try trial.metricsFile.map { (path) throws(TrainingError) in try MetricsFile(path: path) }
         var lastMetrics: [(String, Double)] = []
         let checkpoint = { (name: String, metrics: [(String, Double)]) throws(TrainingError) in
             guard let dir = checkpointDir else { return }
             try TrainingCheckpoint(model: network.kind, state: trainer.state, recipe: recipe, params: values)
                 .write(to: (dir as NSString).appendingPathComponent(name), metrics: metrics)
         }
+        // The checkpoint is complete on disk before its metrics line appears, so whoever reads the
+        // line can ask for that step's checkpoint.
         try trainer.run { (record) throws(TrainingError) in
-            JSONLine.emit(JSONLine.evaluation(record))
-            try checkpoint("latest.safetensors", record.metrics)
+            try checkpoint(self.checkpointDir == nil && trial.checkpointDir != nil ? "step-\(record.step).safetensors" : "latest.safetensors",
+                           record.metrics)
+            let line = JSONLine.evaluation(record)
+            JSONLine.emit(line)
+            try metricsFile?.append(line)
             lastMetrics = record.metrics
             return true
         }
-        try checkpoint("final.safetensors", lastMetrics)
+        if self.checkpointDir != nil { try checkpoint("final.safetensors", lastMetrics) }
         if let test = loaded.splits.test, test.count > 0 {
             let (loss, report) = try trainer.evaluate(test)
-            JSONLine.emit(JSONLine.test(loss: loss, report: report, step: trainer.position.step))
+            let line = JSONLine.test(loss: loss, report: report, step: trainer.position.step)
+            JSONLine.emit(line)
+            try metricsFile?.append(line)
+        }
+    }
+
+    /// What a worker passes to a trial program (docs/trial-programs.md).
+    struct TrialEnvironment {
+        var metricsFile: String?
+        var checkpointDir: String?
+        var resumeFrom: String?
+
+        init(_ environment: [String: String]) {
+            func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
+            metricsFile = value("THRESHER_METRICS_FILE")
+            checkpointDir = value("THRESHER_CHECKPOINT_DIR")
+            resumeFrom = value("THRESHER_RESUME_FROM")
         }
     }
 
@@ -175,6 +201,33 @@ struct Train: ParsableCommand {
         // A Thresher checkpoint may be given too: its optimizer state is not weights.
         let weights = file.tensors.filter { !$0.key.hasPrefix(TrainingCheckpoint.optimizerPrefix) }
         do { try network.load(weights: weights) } catch { throw TrainingError.checkpoint("--init \(path): \(error)") }
+    }
+}
+
+/// Appends whole lines to `THRESHER_METRICS_FILE`: one `write` per line with O_APPEND, so a reader
+/// polling the file never sees half a line followed by another writer's bytes.
+final class MetricsFile {
+    private let handle: FileHandle
+    private let path: String
+
+    init(path: String) throws(TrainingError) {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw TrainingError.checkpoint("cannot create THRESHER_METRICS_FILE \(path)")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw TrainingError.checkpoint("cannot open THRESHER_METRICS_FILE \(path) for writing")
+        }
+        self.handle = handle
+        self.path = path
+    }
+
+    func append(_ line: String) throws(TrainingError) {
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+        } catch { throw TrainingError.checkpoint("cannot append to \(path): \(error.localizedDescription)") }
     }
 }
 

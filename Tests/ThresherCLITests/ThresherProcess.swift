@@ -23,10 +23,14 @@ struct ThresherProcess {
         return found
     }
 
-    static func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> Output {
+    static func run(_ arguments: [String], in directory: URL = repositoryRoot,
+                    environment extra: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = arguments
+        if !extra.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+        }
         process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

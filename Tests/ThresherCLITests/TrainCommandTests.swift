@@ -82,6 +82,29 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(a["test_loss"] as? Double, b["test_loss"] as? Double)
     }
 
+    /// Run by a worker (docs/trial-programs.md): metrics lines go to THRESHER_METRICS_FILE too, one
+    /// step-<N>.safetensors per evaluation appears in THRESHER_CHECKPOINT_DIR before its line, and
+    /// THRESHER_RESUME_FROM resumes.
+    func testTrialProgramEnvironment() throws {
+        let data = try csv()
+        let metrics = folder.appendingPathComponent("metrics.jsonl").path
+        let checkpoints = folder.appendingPathComponent("checkpoints").path
+        let arguments = ["train", "--model", "mlp", "--data", data, "--epochs", "3", "--param", "batch_size=16"]
+        let out = try ThresherProcess.run(arguments, environment: ["THRESHER_METRICS_FILE": metrics, "THRESHER_CHECKPOINT_DIR": checkpoints])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, out.lines)
+        let files = try FileManager.default.contentsOfDirectory(atPath: checkpoints).sorted()
+        XCTAssertEqual(files, ["step-12.json", "step-12.safetensors", "step-4.json", "step-4.safetensors", "step-8.json", "step-8.safetensors"])
+
+        let resumed = try ThresherProcess.run(arguments, environment: [
+            "THRESHER_RESUME_FROM": checkpoints + "/step-8.safetensors",
+            "THRESHER_METRICS_FILE": folder.appendingPathComponent("resumed.jsonl").path])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
+        XCTAssertEqual(resumed.lines, Array(out.lines.suffix(2)), "the resumed run gives the last epoch and the test line, digit for digit")
+    }
+
     func testBadInputExitsTwoWithAClearMessage() throws {
         let data = try csv()
         func expectTwo(_ arguments: [String], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) throws {
