@@ -42,6 +42,8 @@ final class TorchGRUPeer {
             "--batch", "\(shape.batch)", "--seq", "\(shape.steps)", "--input", "\(shape.input)",
             "--layers", "\(shape.layers)",
         ]
+        // A peer that dies mid-run must not take this process down with SIGPIPE on the next write.
+        signal(SIGPIPE, SIG_IGN)
         let toPeer = Pipe(), fromPeer = Pipe()
         process.standardInput = toPeer
         process.standardOutput = fromPeer
