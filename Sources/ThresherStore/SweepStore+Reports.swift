@@ -1,0 +1,157 @@
+import Foundation
+import GRDB
+
+/// Metric reports and checkpoint bookkeeping.
+///
+/// Idempotency: a report is identified by (trial, seq) and a checkpoint by (trial, step); resending
+/// either stores nothing new. Fencing: both are accepted only under the trial's live lease.
+extension SweepStore {
+    /// Stores one report batch atomically: all of its points, or none.
+    ///
+    /// Order of checks: a (trial, seq) already stored under the same epoch is `.duplicate` (even if
+    /// the lease has since ended — the worker is only re-asking for its ack); one stored under another
+    /// epoch is `.seqUsedByEarlierLease` when the presented lease is live; otherwise the lease must be
+    /// live (`.staleLease`). Throws only for an unknown trial or a negative seq.
+    public func appendReport(trial: Int64, seq: Int64, epoch: Int64, points: [MetricPoint], now: Date) throws -> ReportOutcome {
+        guard seq >= 0 else { throw StoreError.invalidArgument("report seq must be non-negative, got \(seq)") }
+        return try pool.write { db in
+            let current = try Self.trial(db, trial)
+            let live = epoch == current.leaseEpoch && current.state.isLeased && (current.leaseExpiry.map { now < $0 } ?? false)
+            if let earlier = try Int64.fetchOne(db, sql: "SELECT epoch FROM metric_reports WHERE trialId = ? AND seq = ?", arguments: [trial, seq]) {
+                if earlier == epoch { return .duplicate }
+                return live ? .seqUsedByEarlierLease(epoch: earlier) : .staleLease(currentEpoch: current.leaseEpoch)
+            }
+            guard live else { return .staleLease(currentEpoch: current.leaseEpoch) }
+            try db.execute(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [trial, seq, epoch, points.count, now.timeIntervalSince1970])
+            // One prepared statement for the whole batch: this is the coordinator's hottest write.
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO metrics (trialId, seq, position, step, name, value, time) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (position, point) in points.enumerated() {
+                let value: Double? = point.value.isNaN ? nil : point.value
+                try insert.execute(arguments: [trial, seq, position, point.step, point.name, value, point.time.timeIntervalSince1970])
+            }
+            return .stored(points: points.count)
+        }
+    }
+
+    /// The seq a worker taking over the trial should continue from (one past the highest stored).
+    public func nextReportSeq(trial: Int64) throws -> Int64 {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM metric_reports WHERE trialId = ?", arguments: [trial]) ?? 0
+        }
+    }
+
+    /// A trial's metrics in report order (seq, then position in the batch), optionally one name only.
+    public func metrics(trial: Int64, name: String? = nil) throws -> [MetricRecord] {
+        try pool.read { db in
+            let rows: [Row]
+            if let name {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
+            }
+            return rows.map { row in
+                MetricRecord(trialId: row["trialId"], seq: row["seq"], position: row["position"], step: row["step"], name: row["name"],
+                             value: (row["value"] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row["time"]))
+            }
+        }
+    }
+
+    // MARK: Checkpoints
+
+    /// Records that the worker holding the lease saved a checkpoint (state `local`). Idempotent on
+    /// (trial, step): a resend returns the existing row unchanged.
+    public func recordCheckpoint(trial: Int64, epoch: Int64, step: Int64, metric: Double?, bytes: Int64, now: Date) throws -> Checkpoint {
+        guard bytes >= 0 else { throw StoreError.invalidArgument("checkpoint size must be non-negative, got \(bytes)") }
+        return try pool.write { db in
+            if let existing = try Checkpoint.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? AND step = ?", arguments: [trial, step]) {
+                return existing
+            }
+            let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "record a checkpoint")
+            let storedMetric: Double? = metric.flatMap { $0.isNaN ? nil : $0 }
+            try db.execute(sql: """
+                INSERT INTO checkpoints (trialId, step, metric, bytes, state, createdAt, updatedAt) VALUES (?, ?, ?, ?, 'local', ?, ?)
+                """, arguments: [trial, step, storedMetric, bytes, now.timeIntervalSince1970, now.timeIntervalSince1970])
+            let id = db.lastInsertedRowID
+            try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "checkpoint.recorded",
+                         ["checkpoint": .int(id), "step": .int(step), "bytes": .int(bytes), "metric": storedMetric.map { .double($0) } ?? .null])
+            return try Self.checkpoint(db, id)
+        }
+    }
+
+    /// Moves a checkpoint along local → uploading (digest required) → stored, uploading → local (an
+    /// abandoned upload), or any → evicted. Setting the state it already has is a no-op.
+    public func setCheckpointState(_ id: Int64, to state: CheckpointState, digest: String? = nil, reason: String? = nil, now: Date) throws {
+        try pool.write { db in
+            let current = try Self.checkpoint(db, id)
+            if current.state == state { return }
+            let allowed: Bool = switch (current.state, state) {
+            case (.local, .uploading), (.uploading, .stored), (.uploading, .local), (_, .evicted): true
+            default: false
+            }
+            guard allowed else { throw StoreError.invalidCheckpointTransition(checkpoint: id, from: current.state, to: state) }
+            if state == .uploading {
+                guard let digest, BlobStore.isValidDigest(digest) else {
+                    throw StoreError.invalidArgument("checkpoint \(id): uploading needs a 64-hex SHA-256 digest")
+                }
+            }
+            try db.execute(sql: "UPDATE checkpoints SET state = ?, digest = COALESCE(?, digest), updatedAt = ? WHERE id = ?",
+                           arguments: [state, digest, now.timeIntervalSince1970, id])
+            let sweep = try Int64.fetchOne(db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
+            try Self.log(db, now: now, sweep: sweep, trial: current.trialId, kind: "checkpoint.\(state.rawValue)",
+                         ["checkpoint": .int(id), "step": .int(current.step), "reason": reason.map { .string($0) } ?? .null])
+        }
+    }
+
+    public func checkpoint(_ id: Int64) throws -> Checkpoint { try pool.read { db in try Self.checkpoint(db, id) } }
+
+    /// A trial's checkpoints by step.
+    public func checkpoints(trial: Int64) throws -> [Checkpoint] {
+        try pool.read { db in try Checkpoint.fetchAll(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
+    }
+
+    /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
+    /// retention policy takes. `isLatest` marks the highest held step of each trial.
+    public func heldCheckpoints(sweep: Int64) throws -> [HeldCheckpoint] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState,
+                       c.step = (SELECT MAX(step) FROM checkpoints c2
+                                 WHERE c2.trialId = c.trialId AND c2.state IN ('uploading', 'stored')) AS isLatest
+                FROM checkpoints c JOIN trials t ON t.id = c.trialId
+                WHERE t.sweepId = ? AND c.state IN ('uploading', 'stored')
+                ORDER BY c.id
+                """, arguments: [sweep])
+            return rows.map { row in
+                let trialState = TrialState(rawValue: row["trialState"] ?? "") ?? .failed
+                return HeldCheckpoint(id: row["id"], trial: row["trialId"], step: row["step"], metric: row["metric"],
+                                      bytes: row["bytes"], isLatest: row["isLatest"], trialRunning: trialState.isLeased)
+            }
+        }
+    }
+
+    /// The sweep's stored checkpoints with a metric, best first (ties: earlier step, smaller trial id).
+    public func bestCheckpoints(sweep: Int64, goal: MetricGoal, limit: Int) throws -> [Checkpoint] {
+        // The direction is chosen between two fixed statements; no value is ever spliced into SQL.
+        let minimize = """
+            SELECT c.* FROM checkpoints c JOIN trials t ON t.id = c.trialId
+            WHERE t.sweepId = ? AND c.state = 'stored' AND c.metric IS NOT NULL
+            ORDER BY c.metric ASC, c.step, c.trialId, c.id LIMIT ?
+            """
+        let maximize = """
+            SELECT c.* FROM checkpoints c JOIN trials t ON t.id = c.trialId
+            WHERE t.sweepId = ? AND c.state = 'stored' AND c.metric IS NOT NULL
+            ORDER BY c.metric DESC, c.step, c.trialId, c.id LIMIT ?
+            """
+        return try pool.read { db in
+            try Checkpoint.fetchAll(db, sql: goal == .minimize ? minimize : maximize, arguments: [sweep, max(0, limit)])
+        }
+    }
+
+    static func checkpoint(_ db: Database, _ id: Int64) throws -> Checkpoint {
+        guard let found = try Checkpoint.fetchOne(db, key: id) else { throw StoreError.checkpointNotFound(id) }
+        return found
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+
+/// Why a store operation was refused. Transition errors name the trial, the state it was found in
+/// and the transition that was attempted, so the log line alone explains the refusal.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case sweepNotFound(Int64)
+    case trialNotFound(Int64)
+    case checkpointNotFound(Int64)
+    case invalidTransition(trial: Int64, from: TrialState, attempted: String)
+    case invalidSweepTransition(sweep: Int64, from: SweepState, to: SweepState)
+    case invalidCheckpointTransition(checkpoint: Int64, from: CheckpointState, to: CheckpointState)
+    /// The presented lease is not the trial's current one (older epoch, other id, or expired).
+    case staleLease(trial: Int64, presentedEpoch: Int64, currentEpoch: Int64)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .sweepNotFound(let id): "sweep \(id) does not exist"
+        case .trialNotFound(let id): "trial \(id) does not exist"
+        case .checkpointNotFound(let id): "checkpoint \(id) does not exist"
+        case let .invalidTransition(trial, from, attempted): "trial \(trial) is \(from.rawValue); cannot \(attempted)"
+        case let .invalidSweepTransition(sweep, from, to): "sweep \(sweep) is \(from.rawValue); cannot become \(to.rawValue)"
+        case let .invalidCheckpointTransition(id, from, to): "checkpoint \(id) is \(from.rawValue); cannot become \(to.rawValue)"
+        case let .staleLease(trial, presented, current): "trial \(trial): lease epoch \(presented) is stale (current \(current))"
+        case .invalidArgument(let message): message
+        }
+    }
+}
+
+/// The coordinator's durable state in one SQLite file (WAL mode) through a GRDB `DatabasePool`.
+///
+/// Guarantees:
+/// - Every mutating method runs in one write transaction that re-reads the rows it decides on, and
+///   appends its event in the same transaction: when it returns, the decision and its explanation are
+///   on disk together (synchronous FULL), so the caller may acknowledge it on the wire. When it
+///   throws, nothing of it was written.
+/// - Readers run concurrently with the writer and each sees one committed snapshot.
+/// - No clock is read: every time is a `now` argument.
+/// - SQL values are always bound arguments.
+public final class SweepStore: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens or creates the store at `path` and applies pending migrations.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        // A reader never blocks the WAL writer; a second writer (another process) waits briefly.
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            // FULL: a commit is fsynced to the WAL before it returns. NORMAL could lose the last
+            // commits on power loss, and those are decisions already acknowledged to workers.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: config)
+        try StoreSchema.migrator.migrate(pool)
+    }
+
+    /// Closes the database; later calls fail. Tests use it to reopen the same file.
+    public func close() throws { try pool.close() }
+
+    /// Names of the applied migrations, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try StoreSchema.migrator.appliedMigrations(db) }
+    }
+
+    // MARK: Sweeps
+
+    /// Creates an active sweep.
+    public func createSweep(name: String, spec: String, seed: Int64, priority: Int = 0, now: Date) throws -> Sweep {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO sweeps (name, spec, seed, priority, state, createdAt) VALUES (?, ?, ?, ?, 'active', ?)",
+                arguments: [name, spec, seed, priority, now.timeIntervalSince1970])
+            let id = db.lastInsertedRowID
+            try Self.log(db, now: now, sweep: id, trial: nil, kind: "sweep.created", ["name": .string(name), "priority": .int(Int64(priority))])
+            return try Self.sweep(db, id)
+        }
+    }
+
+    /// Moves a sweep between states: active ⇄ paused, and either to finished or stopped (terminal).
+    /// Stopping a sweep does not touch its trials; cancel them explicitly.
+    public func setSweepState(_ sweep: Int64, to state: SweepState, now: Date) throws {
+        try pool.write { db in
+            let current = try Self.sweep(db, sweep).state
+            let allowed: Bool = switch (current, state) {
+            case (.active, .paused), (.paused, .active), (.active, .finished), (.paused, .finished),
+                 (.active, .stopped), (.paused, .stopped): true
+            default: false
+            }
+            guard allowed else { throw StoreError.invalidSweepTransition(sweep: sweep, from: current, to: state) }
+            try db.execute(sql: "UPDATE sweeps SET state = ? WHERE id = ?", arguments: [state, sweep])
+            try Self.log(db, now: now, sweep: sweep, trial: nil, kind: "sweep.\(state.rawValue)", [:])
+        }
+    }
+
+    public func sweep(_ id: Int64) throws -> Sweep { try pool.read { db in try Self.sweep(db, id) } }
+
+    public func sweeps() throws -> [Sweep] {
+        try pool.read { db in try Sweep.fetchAll(db, sql: "SELECT * FROM sweeps ORDER BY id") }
+    }
+
+    // MARK: Trials
+
+    /// Adds a pending trial at the end of the sweep. `params` is stored as canonical JSON (sorted
+    /// keys, no escaped slashes) so equal parameters give equal text.
+    public func enqueue(sweep: Int64, params: some Encodable, maxAttempts: Int = 3, now: Date) throws -> Trial {
+        guard maxAttempts >= 1 else { throw StoreError.invalidArgument("maxAttempts must be at least 1, got \(maxAttempts)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(params), as: UTF8.self)
+        return try pool.write { db in
+            _ = try Self.sweep(db, sweep)
+            let next = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(indexInSweep) + 1, 0) FROM trials WHERE sweepId = ?", arguments: [sweep]) ?? 0
+            try db.execute(
+                sql: "INSERT INTO trials (sweepId, indexInSweep, params, state, maxAttempts, createdAt) VALUES (?, ?, ?, 'pending', ?, ?)",
+                arguments: [sweep, next, json, maxAttempts, now.timeIntervalSince1970])
+            let id = db.lastInsertedRowID
+            try Self.log(db, now: now, sweep: sweep, trial: id, kind: "trial.enqueued", ["index": .int(Int64(next))])
+            return try Self.trial(db, id)
+        }
+    }
+
+    public func trial(_ id: Int64) throws -> Trial { try pool.read { db in try Self.trial(db, id) } }
+
+    /// Trials of a sweep in index order, optionally only those in `states`.
+    public func trials(sweep: Int64, states: [TrialState]? = nil) throws -> [Trial] {
+        try pool.read { db in
+            var request = Trial.filter(Column("sweepId") == sweep)
+            if let states { request = request.filter(states.contains(Column("state"))) }
+            return try request.order(Column("indexInSweep")).fetchAll(db)
+        }
+    }
+
+    /// How many trials of the sweep are in each state (states with none are absent).
+    public func trialCounts(sweep: Int64) throws -> [TrialState: Int] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM trials WHERE sweepId = ? GROUP BY state", arguments: [sweep])
+            var counts: [TrialState: Int] = [:]
+            for row in rows {
+                if let state = TrialState(rawValue: row["state"] ?? "") { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    // MARK: Events
+
+    /// Events in log order, optionally of one sweep or trial, after the id `after` (for paging).
+    public func events(sweep: Int64? = nil, trial: Int64? = nil, after: Int64 = 0, limit: Int = 1000) throws -> [StoreEvent] {
+        try pool.read { db in
+            var request = StoreEvent.filter(Column("id") > after)
+            if let sweep { request = request.filter(Column("sweepId") == sweep) }
+            if let trial { request = request.filter(Column("trialId") == trial) }
+            return try request.order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
+    // MARK: Shared helpers (run inside the caller's transaction)
+
+    /// A value in an event's JSON detail.
+    enum Detail: Encodable {
+        case string(String), int(Int64), double(Double), null
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .string(let s): try container.encode(s)
+            case .int(let i): try container.encode(i)
+            case .double(let d): if d.isFinite { try container.encode(d) } else { try container.encode(String(d)) }
+            case .null: try container.encodeNil()
+            }
+        }
+    }
+
+    static func log(_ db: Database, now: Date, sweep: Int64?, trial: Int64?, kind: String, _ detail: [String: Detail]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(detail), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO events (time, sweepId, trialId, kind, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [now.timeIntervalSince1970, sweep, trial, kind, json])
+    }
+
+    static func sweep(_ db: Database, _ id: Int64) throws -> Sweep {
+        guard let sweep = try Sweep.fetchOne(db, key: id) else { throw StoreError.sweepNotFound(id) }
+        return sweep
+    }
+
+    static func trial(_ db: Database, _ id: Int64) throws -> Trial {
+        guard let trial = try Trial.fetchOne(db, key: id) else { throw StoreError.trialNotFound(id) }
+        return trial
+    }
+}
