@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A checkpoint a trial program finished writing: `step-<step>.safetensors` in its checkpoint folder.
+public struct TrialCheckpoint: Sendable, Equatable, CustomStringConvertible {
+    public var step: Int
+    /// Absolute path of the safetensors file.
+    public var path: String
+    /// Absolute path of the `step-<step>.json` sidecar, when it existed at lookup time.
+    public var metadataPath: String?
+
+    public init(step: Int, path: String, metadataPath: String? = nil) {
+        self.step = step
+        self.path = path
+        self.metadataPath = metadataPath
+    }
+
+    public var description: String { "checkpoint step \(step) at \(path)" }
+}
+
+/// Errors from laying out or pruning a trial folder.
+public enum TrialFolderError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The trial id cannot be a single, visible path component (empty, `..`, a `/`, a leading `.`, too long…).
+    case invalidTrialID(String)
+    /// A file system call failed.
+    case io(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .invalidTrialID(let id): "trial id '\(id)' is not a safe folder name ([A-Za-z0-9_.-], 1–128 characters, not starting with '.')"
+        case let .io(path, code): "\(path): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
+/// The per-trial working folder a worker owns, and the only place a trial program writes to.
+///
+/// Layout under `root` (= `<base>/<trial id>`):
+/// ```
+/// metrics.jsonl              THRESHER_METRICS_FILE (created empty at each launch)
+/// checkpoints/               THRESHER_CHECKPOINT_DIR
+///   step-<N>.safetensors     a checkpoint tied to step N (files starting with "." are ignored)
+///   step-<N>.json            its optional metadata sidecar
+/// stdout.log, stdout.log.1   the program's stdout, newest bytes last (bounded, see `LogCapture`)
+/// stderr.log, stderr.log.1   the same for stderr
+/// ```
+/// Guarantees: the trial id is validated as one safe path component, so the folder is always
+/// directly under `base`; lookups and pruning consider only names of the exact form
+/// `step-<decimal>.safetensors` / `.json` that are regular files (never symlinks or folders), so
+/// nothing outside the checkpoint folder is ever read or deleted through them.
+public struct TrialFolder: Sendable, Equatable {
+    public let root: String
+    public let trialID: String
+
+    public var metricsFile: String { root + "/metrics.jsonl" }
+    public var checkpointDirectory: String { root + "/checkpoints" }
+    public var stdoutLog: String { root + "/stdout.log" }
+    public var stderrLog: String { root + "/stderr.log" }
+
+    /// The folder for `trialID` under `base` (not created yet: see `create()`).
+    public init(base: String, trialID: String) throws(TrialFolderError) {
+        guard Self.isSafeComponent(trialID) else { throw .invalidTrialID(trialID) }
+        var base = base
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        self.root = base == "/" ? "/" + trialID : base + "/" + trialID
+        self.trialID = trialID
+    }
+
+    /// True for a name that is one visible path component a user would not be surprised by.
+    public static func isSafeComponent(_ name: String) -> Bool {
+        guard (1...128).contains(name.utf8.count), !name.hasPrefix(".") else { return false }
+        return name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
+                true
+            default:
+                false
+            }
+        }
+    }
+
+    /// Creates the folder and its checkpoint folder (keeping what is already there, for a resume)
+    /// and truncates the metrics file to empty, so each launch's lines start at line 1.
+    public func create() throws(TrialFolderError) {
+        for path in [root, checkpointDirectory] {
+            if mkdir(path, 0o755) != 0, errno != EEXIST { throw .io(path: path, errno: errno) }
+        }
+        let fd = open(metricsFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(path: metricsFile, errno: errno) }
+        close(fd)
+    }
+
+    /// The step of a checkpoint file name, or nil unless the name is exactly `step-<N>.<ext>` with N
+    /// in canonical decimal (no sign, no leading zeros, at most 2⁵³).
+    public static func step(fromFileName name: String, extension ext: String = "safetensors") -> Int? {
+        let prefix = "step-", suffix = "." + ext
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return nil }
+        let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+        guard digits.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              digits == "0" || !digits.hasPrefix("0"), digits.count <= 16,
+              let step = Int(digits), step <= MetricLineParser.maxStep
+        else { return nil }
+        return step
+    }
+
+    public func checkpointPath(step: Int) -> String { checkpointDirectory + "/step-\(step).safetensors" }
+    public func metadataPath(step: Int) -> String { checkpointDirectory + "/step-\(step).json" }
+
+    /// The finished checkpoint for `step`, if its safetensors file is there as a regular file.
+    public func checkpoint(step: Int) -> TrialCheckpoint? {
+        guard step >= 0, Self.isRegularFile(checkpointPath(step: step)) else { return nil }
+        let meta = metadataPath(step: step)
+        return TrialCheckpoint(step: step, path: checkpointPath(step: step), metadataPath: Self.isRegularFile(meta) ? meta : nil)
+    }
+
+    /// Every finished checkpoint, by increasing step.
+    public func checkpoints() -> [TrialCheckpoint] {
+        checkpointSteps().sorted().compactMap { checkpoint(step: $0) }
+    }
+
+    /// Steps of the `step-<N>.safetensors` regular files present now (unordered).
+    func checkpointSteps() -> Set<Int> {
+        var steps = Set<Int>()
+        for name in Self.names(in: checkpointDirectory) {
+            if let step = Self.step(fromFileName: name), Self.isRegularFile(checkpointDirectory + "/" + name) {
+                steps.insert(step)
+            }
+        }
+        return steps
+    }
+
+    /// Deletes every checkpoint (and sidecar) whose step is not in `keepingSteps`, as the coordinator
+    /// releases them; returns the steps deleted. Hidden files (a program's half-written temporaries)
+    /// and foreign names are left alone. A file that vanished meanwhile is not an error.
+    @discardableResult
+    public func prune(keepingSteps: Set<Int>) throws(TrialFolderError) -> [Int] {
+        var deleted = Set<Int>()
+        for name in Self.names(in: checkpointDirectory) {
+            guard let step = Self.step(fromFileName: name) ?? Self.step(fromFileName: name, extension: "json"),
+                  !keepingSteps.contains(step)
+            else { continue }
+            let path = checkpointDirectory + "/" + name
+            guard Self.isRegularFile(path) else { continue }
+            if unlink(path) != 0, errno != ENOENT { throw .io(path: path, errno: errno) }
+            if name.hasSuffix(".safetensors") { deleted.insert(step) }
+        }
+        return deleted.sorted()
+    }
+
+    private static func names(in directory: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    }
+
+    /// lstat, so a symlink named like a checkpoint is never followed.
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+}
