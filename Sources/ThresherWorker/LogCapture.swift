@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// Guarantees: the pipe is always drained (a chatty program never blocks on a full pipe); disk use is
 /// at most about `2 × limitBytes` — when `path` reaches `limitBytes` it becomes `path.1` (replacing
-/// the previous one) and a new `path` starts, so the newest output is always kept; the last
+/// the previous one) and a new `path` starts, so the newest output is always kept (a previous
+/// launch's non-empty log also becomes `path.1` at start); the last
 /// `tailBytes` bytes stay in memory for a failure reason. A read thread owns the pipe's read end and
 /// closes it at end of file; all shared state is behind a `Mutex`.
 final class LogCapture: Sendable {
@@ -48,6 +49,9 @@ final class LogCapture: Sendable {
     }
 
     private func drain(_ fd: Int32) {
+        // A previous launch's log (a resumed trial reuses its folder) is kept as `.1` for diagnosis.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_size > 0 { _ = rename(path, path + ".1") }
         var file = openLog()
         var written = 0
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)

@@ -118,18 +118,27 @@ public struct TrialFolder: Sendable, Equatable {
 
     /// Every finished checkpoint, by increasing step.
     public func checkpoints() -> [TrialCheckpoint] {
-        checkpointSteps().sorted().compactMap { checkpoint(step: $0) }
+        checkpointFiles().keys.sorted().compactMap { checkpoint(step: $0) }
     }
 
-    /// Steps of the `step-<N>.safetensors` regular files present now (unordered).
-    func checkpointSteps() -> Set<Int> {
-        var steps = Set<Int>()
+    /// Which file a checkpoint name points at: a rename into place always gives a new inode, so a
+    /// step rewritten by a resumed run is told apart from the file an earlier run left.
+    struct FileIdentity: Equatable, Sendable {
+        var device: UInt64, inode: UInt64, size: Int64, modifiedSeconds: Int, modifiedNanoseconds: Int
+    }
+
+    /// The `step-<N>.safetensors` regular files present now, by step.
+    func checkpointFiles() -> [Int: FileIdentity] {
+        var files: [Int: FileIdentity] = [:]
         for name in Self.names(in: checkpointDirectory) {
-            if let step = Self.step(fromFileName: name), Self.isRegularFile(checkpointDirectory + "/" + name) {
-                steps.insert(step)
-            }
+            guard let step = Self.step(fromFileName: name) else { continue }
+            var info = stat()
+            guard lstat(checkpointDirectory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            files[step] = FileIdentity(
+                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
         }
-        return steps
+        return files
     }
 
     /// Deletes every checkpoint (and sidecar) whose step is not in `keepingSteps`, as the coordinator

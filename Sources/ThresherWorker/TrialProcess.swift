@@ -10,7 +10,8 @@ import Logging
 ///   everything left in that group, so a trial never leaves helpers behind.
 /// - `events` yields every complete metrics line exactly once, in file order; a checkpoint that
 ///   was in place before a line was written is yielded before that line (the folder is scanned
-///   *after* each read of the metrics file). Checkpoints present before launch are not reported.
+///   *after* each read of the metrics file). Each new or replaced checkpoint file is reported
+///   once; files present before launch are not reported unless replaced.
 /// - `wait()` returns only after the process is reaped, the files are read to their end and
 ///   `events` is finished; every later call returns the same `TrialExit`.
 /// - `stop(grace:)` is idempotent: SIGTERM once, SIGKILL when the (earliest) grace runs out.
@@ -36,8 +37,14 @@ public actor TrialProcess {
     private var pending: [UInt8] = []
     /// True while skipping the rest of a line that was already refused as too long.
     private var discardingLongLine = false
-    private var knownCheckpoints: Set<Int>
+    /// The checkpoint files already reported (or present at launch), so each is reported once.
+    private var knownCheckpoints: [Int: TrialFolder.FileIdentity]
     private var malformed = 0
+
+    /// Set when someone else in this process reaped the program: its pid may already belong to
+    /// an unrelated process, so it is never signalled again.
+    private var reapedElsewhere = false
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     private var stopRequested = false
     private var killDeadline: ContinuousClock.Instant?
@@ -52,7 +59,7 @@ public actor TrialProcess {
         guard let name = launch.argv.first else { throw .emptyCommand }
         do { try folder.create() } catch { throw .folder(error) }
         // Taken before the spawn: a fast program's first checkpoint must not pass for an old one.
-        let existingCheckpoints = folder.checkpointSteps()
+        let existingCheckpoints = folder.checkpointFiles()
         let environment = launch.environment(folder: folder)
         let executable = try Spawn.resolve(name, environment: environment)
         let metricsFD = open(folder.metricsFile, O_RDONLY | O_CLOEXEC)
@@ -91,7 +98,7 @@ public actor TrialProcess {
 
     private init(
         pid: pid_t, folder: TrialFolder, launch: TrialLaunch, logger: Logger, metricsFD: Int32,
-        existingCheckpoints: Set<Int>, stdout: LogCapture, stderr: LogCapture
+        existingCheckpoints: [Int: TrialFolder.FileIdentity], stdout: LogCapture, stderr: LogCapture
     ) {
         self.pid = pid
         self.folder = folder
@@ -156,16 +163,16 @@ public actor TrialProcess {
     /// Reads new metrics lines, then lists the checkpoint folder, then yields checkpoints before lines.
     private func poll() {
         var lines: [TrialEvent] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let fd = metricsFD
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(metricsFD, $0.baseAddress, $0.count) }
+            let count = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
-            split(buffer[0..<count], into: &lines)
+            split(readBuffer[0..<count], into: &lines)
         }
-        let newSteps = folder.checkpointSteps().subtracting(knownCheckpoints)
-        for step in newSteps.sorted() {
-            knownCheckpoints.insert(step)
+        let files = folder.checkpointFiles()
+        for step in files.keys.sorted() where knownCheckpoints[step] != files[step] {
+            knownCheckpoints[step] = files[step]
             if let checkpoint = folder.checkpoint(step: step) { continuation.yield(.checkpoint(checkpoint)) }
         }
         for event in lines { continuation.yield(event) }
@@ -218,11 +225,13 @@ public actor TrialProcess {
             let code = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
             if code == 0 { return info.si_signo == SIGCHLD }  // Linux leaves si_signo 0 when nothing is waitable.
             if errno == EINTR { continue }
-            return true  // ECHILD: already reaped by someone else; nothing left to wait for.
+            reapedElsewhere = true  // ECHILD: nothing left to wait for, and nothing safe to signal.
+            return true
         }
     }
 
     private func signalGroup(_ signal: Int32) {
+        guard !reapedElsewhere else { return }
         // The group reaches the program's children; the pid itself reaches a program that left its group.
         killpg(pid, signal)
         kill(pid, signal)
@@ -237,11 +246,14 @@ public actor TrialProcess {
 
     private func finish() async {
         // Whatever the program left running in its group goes with it; only then is the leader reaped.
-        killpg(pid, SIGKILL)
-        var status: Int32 = 0
-        var reaped: pid_t
-        repeat { reaped = waitpid(pid, &status, 0) } while reaped < 0 && errno == EINTR
-        let termination = reaped == pid ? Spawn.termination(status) : .unknown
+        var termination = TerminationStatus.unknown
+        if !reapedElsewhere {
+            killpg(pid, SIGKILL)
+            var status: Int32 = 0
+            var reaped: pid_t
+            repeat { reaped = waitpid(pid, &status, 0) } while reaped < 0 && errno == EINTR
+            if reaped == pid { termination = Spawn.termination(status) }
+        }
         poll()
         if discardingLongLine || !pending.isEmpty {
             continuation.yield(refused(parser.incompleteFinalLine()))

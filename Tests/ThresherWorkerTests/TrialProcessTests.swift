@@ -62,14 +62,19 @@ final class TrialProcessTests: XCTestCase {
         }
     }
 
-    func testCheckpointsPresentBeforeLaunchAreNotReported() async throws {
+    func testOldCheckpointsAreReportedOnlyWhenRewritten() async throws {
         let base = try temporaryBase(self)
         let folder = try TrialFolder(base: base, trialID: "trial-1")
         try folder.create()
-        try Data("old".utf8).write(to: URL(fileURLWithPath: folder.checkpointPath(step: 3)))
-        let script = #"printf x > "$THRESHER_CHECKPOINT_DIR/step-5.safetensors"; echo '{"step": 5}' >> "$THRESHER_METRICS_FILE""#
+        for step in [3, 5] { try Data("old".utf8).write(to: URL(fileURLWithPath: folder.checkpointPath(step: step))) }
+        // A resumed run in the same folder writes step 5 again (a new file renamed over the old one).
+        let script = #"""
+        D="$THRESHER_CHECKPOINT_DIR"
+        printf new > "$D/.tmp"; mv "$D/.tmp" "$D/step-5.safetensors"; echo '{"step": 5}' >> "$THRESHER_METRICS_FILE"
+        """#
         let (_, events) = await finish(try start(launch(shell(script)), base: base))
         XCTAssertEqual(events.checkpoints.map(\.step), [5])
+        XCTAssertEqual(events.first, .checkpoint(TrialCheckpoint(step: 5, path: folder.checkpointPath(step: 5))))
     }
 
     func testPartialLineWaitsForItsNewline() async throws {
@@ -242,5 +247,46 @@ final class TrialProcessTests: XCTestCase {
         let tail = await process.stdoutTail(1)
         XCTAssertEqual(tail.first.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path },
                        URL(fileURLWithPath: base).resolvingSymlinksInPath().path)
+    }
+}
+
+/// What the program inherits besides its environment.
+final class TrialProcessInheritanceTests: XCTestCase {
+    func testNoWorkerDescriptorLeaksIntoTheProgram() async throws {
+        let base = try temporaryBase(self)
+        // Deliberately without O_CLOEXEC: the spawn itself must close it.
+        let leaky = open("/dev/null", O_RDONLY)
+        defer { close(leaky) }
+        XCTAssertGreaterThan(leaky, 2)
+        // `test -e` is a shell builtin, so the check itself opens nothing.
+        let script = "for fd in 0 1 2 \(leaky); do if [ -e /proc/$$/fd/$fd ]; then echo \"$fd open\"; else echo \"$fd closed\"; fi; done"
+        let process = try start(launch(shell(script)), base: base)
+        _ = await finish(process)
+        let tail = await process.stdoutTail(4)
+        XCTAssertEqual(tail, ["0 open", "1 open", "2 open", "\(leaky) closed"])
+    }
+
+    func testStdinIsEmptyAndSignalsStartAtTheirDefaults() async throws {
+        let base = try temporaryBase(self)
+        // SigBlk and SigIgn in /proc are hexadecimal masks, bit n-1 for signal n.
+        let script = "cat; grep -E '^Sig(Blk|Ign)' /proc/$$/status | tr -s '\\t ' ' '"
+        let process = try start(launch(shell(script)), base: base)
+        let (exit, _) = await finish(process)
+        XCTAssertEqual(exit, .completed, "cat read /dev/null to its end at once")
+        let tail = await process.stdoutTail(2)
+        XCTAssertEqual(tail.first, "SigBlk: 0000000000000000")
+        let ignored = try XCTUnwrap(tail.last.flatMap { UInt64($0.replacingOccurrences(of: "SigIgn: ", with: ""), radix: 16) })
+        // glibc's posix_spawn leaves its two internal signals (32, 33) ignored on purpose; every
+        // ordinary signal — SIGTERM and SIGPIPE above all — must be at its default.
+        XCTAssertEqual(ignored & 0x7FFF_FFFF, 0, String(ignored, radix: 16))
+    }
+
+    func testAPreviousLaunchsLogIsKeptAsTheRotatedFile() async throws {
+        let base = try temporaryBase(self)
+        _ = await finish(try start(launch(shell("echo first run")), base: base))
+        let second = try start(launch(shell("echo second run")), base: base)
+        _ = await finish(second)
+        XCTAssertEqual(try String(contentsOfFile: second.folder.stdoutLog, encoding: .utf8), "second run\n")
+        XCTAssertEqual(try String(contentsOfFile: second.folder.stdoutLog + ".1", encoding: .utf8), "first run\n")
     }
 }
