@@ -48,13 +48,13 @@ public final class SweepStore: Sendable {
         config.foreignKeysEnabled = true
         // A reader never blocks the WAL writer; a second writer (another process) waits briefly.
         config.busyMode = .timeout(5)
-        config.prepareDatabase { db in
-            // FULL: a commit is fsynced to the WAL before it returns. NORMAL could lose the last
-            // commits on power loss, and those are decisions already acknowledged to workers.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         self.path = path
         pool = try DatabasePool(path: path, configuration: config)
+        // FULL: a commit is fsynced to the WAL before it returns. NORMAL could lose the last
+        // commits on power loss, and those are decisions already acknowledged to workers. Set here,
+        // not in `prepareDatabase`, because the pool switches its writer to NORMAL after that hook
+        // when it enables WAL. The pool has a single writer connection, so this covers every write.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try StoreSchema.migrator.migrate(pool)
     }
 
