@@ -22,6 +22,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidTransition(trial, from, attempted): "trial \(trial) is \(from.rawValue); cannot \(attempted)"
         case let .invalidSweepTransition(sweep, from, to): "sweep \(sweep) is \(from.rawValue); cannot become \(to.rawValue)"
         case let .invalidCheckpointTransition(id, from, to): "checkpoint \(id) is \(from.rawValue); cannot become \(to.rawValue)"
+        case let .staleLease(trial, presented, current) where presented == current:
+            "trial \(trial): lease epoch \(presented) has expired or ended"
         case let .staleLease(trial, presented, current): "trial \(trial): lease epoch \(presented) is stale (current \(current))"
         case .invalidArgument(let message): message
         }
