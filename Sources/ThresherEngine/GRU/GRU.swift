@@ -249,15 +249,19 @@ public final class GRU: @unchecked Sendable {
 
     /// As `backward(dOutput:dFinalHidden:)` for a caller that has no use for ∂L/∂input (the GRU
     /// reads data, or a frozen embedding): layer 0's input-gradient product, [B·T, 3H]·[3H, in]
-    /// (about 8 % of a W1 training step), is skipped. Parameter gradients are identical.
-    public func backwardParameters(dOutput: Tensor, dFinalHidden: Tensor?) {
+    /// (about 8 % of a W1 training step), is skipped. Parameter gradients are identical. A nil
+    /// `dOutput` means zeros (a classifier that reads only the final hidden state), without
+    /// allocating a [B, T, H] tensor of them.
+    public func backwardParameters(dOutput: Tensor?, dFinalHidden: Tensor?) {
         _ = withFlushedSubnormals { backwardPass(dOutput: dOutput, dFinalHidden: dFinalHidden, inputGradient: false) }
     }
 
-    private func backwardPass(dOutput: Tensor, dFinalHidden: Tensor?, inputGradient: Bool) -> Tensor? {
+    private func backwardPass(dOutput: Tensor?, dFinalHidden: Tensor?, inputGradient: Bool) -> Tensor? {
         precondition(backwardReady, "GRU: backward needs a forward first (and runs once per forward)")
         let b = batch, t = steps, h = hiddenSize
-        precondition(dOutput.shape == [b, t, h], "GRU: dOutput must be [\(b), \(t), \(h)], got \(dOutput.shape)")
+        if let dOutput {
+            precondition(dOutput.shape == [b, t, h], "GRU: dOutput must be [\(b), \(t), \(h)], got \(dOutput.shape)")
+        }
         if let dFinalHidden {
             precondition(dFinalHidden.shape == [numLayers, b, h],
                          "GRU: dFinalHidden must be [\(numLayers), \(b), \(h)], got \(dFinalHidden.shape)")
@@ -265,7 +269,11 @@ public final class GRU: @unchecked Sendable {
         backwardReady = false
         var initialGrad = Tensor(zeros: [numLayers, b, h])
         var dOut = inputGradients.0, dIn = inputGradients.1
-        dOutput.storage.withUnsafeBufferPointer { dOut.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        if let dOutput {
+            dOutput.storage.withUnsafeBufferPointer { dOut.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        } else {
+            dOut.pointer.update(repeating: 0, count: b * t * h)
+        }
         let dh = stateGradient.pointer, dGh = hiddenGates.pointer
 
         for k in stride(from: numLayers - 1, through: 0, by: -1) {

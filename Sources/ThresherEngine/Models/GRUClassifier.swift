@@ -86,6 +86,6 @@ public final class GRUClassifier: ClassifierModel {
         var dFinal = Tensor(zeros: [numLayers, b, h])
         let start = (numLayers - 1) * b * h
         dFinal.storage.replaceSubrange(start..<(start + b * h), with: dLast.storage)
-        gru.backwardParameters(dOutput: Tensor(zeros: [b, steps, h]), dFinalHidden: dFinal)
+        gru.backwardParameters(dOutput: nil, dFinalHidden: dFinal)
     }
 }

@@ -178,7 +178,7 @@ public final class PairClassifier: ClassifierModel {
         let start = (layers - 1) * b * h
         dFinal.storage.replaceSubrange(start..<(start + b * h), with: dPooled.storage)
         guard embeddingTrains else {
-            encoder.backwardParameters(dOutput: Tensor(zeros: [b, steps, h]), dFinalHidden: dFinal)
+            encoder.backwardParameters(dOutput: nil, dFinalHidden: dFinal)
             return
         }
         let dInput = encoder.backward(dOutput: Tensor(zeros: [b, steps, h]), dFinalHidden: dFinal)
