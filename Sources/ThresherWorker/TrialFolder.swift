@@ -4,6 +4,9 @@ import Glibc
 import Foundation
 
 /// A checkpoint a trial program finished writing: `step-<step>.safetensors` in its checkpoint folder.
+///
+/// Guarantees (at the moment it was looked up): `path` is a regular file, not a symlink, directly
+/// in the checkpoint folder; `metadataPath`, when set, is the same for its `.json` sidecar.
 public struct TrialCheckpoint: Sendable, Equatable, CustomStringConvertible {
     public var step: Int
     /// Absolute path of the safetensors file.
@@ -51,6 +54,7 @@ public enum TrialFolderError: Error, Sendable, Equatable, CustomStringConvertibl
 /// `step-<decimal>.safetensors` / `.json` that are regular files (never symlinks or folders), so
 /// nothing outside the checkpoint folder is ever read or deleted through them.
 public struct TrialFolder: Sendable, Equatable {
+    /// Absolute path of the folder.
     public let root: String
     public let trialID: String
 
@@ -59,10 +63,12 @@ public struct TrialFolder: Sendable, Equatable {
     public var stdoutLog: String { root + "/stdout.log" }
     public var stderrLog: String { root + "/stderr.log" }
 
-    /// The folder for `trialID` under `base` (not created yet: see `create()`).
+    /// The folder for `trialID` under `base` (not created yet: see `create()`). A relative `base` is
+    /// taken from the worker's current folder now, so every path handed to the program is absolute
+    /// and stays right whatever working folder the program gets.
     public init(base: String, trialID: String) throws(TrialFolderError) {
         guard Self.isSafeComponent(trialID) else { throw .invalidTrialID(trialID) }
-        var base = base
+        var base = base.hasPrefix("/") ? base : FileManager.default.currentDirectoryPath + "/" + base
         while base.count > 1, base.hasSuffix("/") { base.removeLast() }
         self.root = base == "/" ? "/" + trialID : base + "/" + trialID
         self.trialID = trialID

@@ -23,6 +23,11 @@ final class TrialFolderTests: XCTestCase {
         XCTAssertNoThrow(try TrialFolder(base: "/runs", trialID: "Sweep_3.trial-0007"))
     }
 
+    func testRelativeBaseBecomesAbsolute() throws {
+        let folder = try TrialFolder(base: "runs", trialID: "t")
+        XCTAssertEqual(folder.root, FileManager.default.currentDirectoryPath + "/runs/t")
+    }
+
     func testCheckpointNamesMustBeCanonical() {
         XCTAssertEqual(TrialFolder.step(fromFileName: "step-0.safetensors"), 0)
         XCTAssertEqual(TrialFolder.step(fromFileName: "step-120.safetensors"), 120)
