@@ -21,6 +21,8 @@ public enum BlobStoreError: Error, Equatable, Sendable {
     /// The assembled upload does not hash to the digest the sender announced; the upload is discarded.
     case digestMismatch(expected: String, actual: String)
     case notFound(digest: String)
+    /// A chunk read with a negative offset or count.
+    case invalidRange(offset: Int64, count: Int)
     /// A stored blob no longer hashes to its name (bit rot or tampering); it is left in place for inspection.
     case corrupt(digest: String, actual: String)
     case io(operation: String, path: String, errno: Int32)
@@ -103,7 +105,12 @@ public final class BlobStore: Sendable {
     @discardableResult
     public func append(upload: String, offset: Int64, bytes: [UInt8]) throws -> Int64 {
         let path = try partPath(upload)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        var fd = open(path, O_RDWR | O_CLOEXEC)
+        if fd < 0 && errno == ENOENT {
+            // Only a chunk at offset 0 starts an upload, so a bad offset leaves no empty part file.
+            guard offset == 0 else { throw BlobStoreError.wrongOffset(upload: upload, offset: offset, expected: 0) }
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        }
         guard fd >= 0 else { throw BlobStoreError.io(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
         var info = stat()
@@ -188,7 +195,8 @@ public final class BlobStore: Sendable {
 
     public func contains(_ digest: String) throws -> Bool { access(try blobPath(digest), F_OK) == 0 }
 
-    /// The blob's bytes, verified against its name.
+    /// The blob's bytes, verified against its name. Loads the whole blob: for large checkpoints use
+    /// `readChunk` and `verify`.
     public func read(_ digest: String) throws -> [UInt8] {
         let path = try blobPath(digest)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -205,6 +213,49 @@ public final class BlobStore: Sendable {
         let actual = SHA256.hex(of: bytes)
         guard actual == digest else { throw BlobStoreError.corrupt(digest: digest, actual: actual) }
         return bytes
+    }
+
+    /// Up to `count` bytes of a blob from `offset` (fewer at the end), for sending a resume checkpoint
+    /// in chunks without loading it whole. Chunks are not verified one by one: the receiver checks the
+    /// whole-file digest, and `verify` checks the file here.
+    public func readChunk(_ digest: String, offset: Int64, count: Int) throws -> [UInt8] {
+        let path = try blobPath(digest)
+        guard offset >= 0, count >= 0 else { throw BlobStoreError.invalidRange(offset: offset, count: count) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw BlobStoreError.notFound(digest: digest) }
+            throw BlobStoreError.io(operation: "open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = try readFully(fd: fd, into: &bytes, at: offset, path: path)
+        bytes.removeSubrange(got...)
+        return bytes
+    }
+
+    /// Size in bytes of a stored blob.
+    public func size(_ digest: String) throws -> Int64 {
+        let path = try blobPath(digest)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { throw BlobStoreError.notFound(digest: digest) }
+            throw BlobStoreError.io(operation: "stat", path: path, errno: errno)
+        }
+        return Int64(info.st_size)
+    }
+
+    /// Re-hashes a stored blob in 1 MiB pieces (constant memory) and throws `corrupt` if it no longer
+    /// matches its name.
+    public func verify(_ digest: String) throws {
+        let path = try blobPath(digest)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw BlobStoreError.notFound(digest: digest) }
+            throw BlobStoreError.io(operation: "open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        let actual = try hashFile(fd: fd, path: path)
+        guard actual == digest else { throw BlobStoreError.corrupt(digest: digest, actual: actual) }
     }
 
     /// Removes a blob; removing an absent blob succeeds (eviction may be retried after a crash).

@@ -13,7 +13,8 @@ public struct HeldCheckpoint: Sendable, Equatable {
     public var bytes: Int64
     /// Whether this is the newest checkpoint of its trial (the one a resume would start from).
     public var isLatest: Bool
-    /// Whether its trial is still assigned or running (only then is a latest copy worth keeping).
+    /// Whether its trial has not ended (pending for a retry, assigned or running): only then is a
+    /// latest copy worth keeping, since a requeued trial resumes from it.
     public var trialRunning: Bool
 
     public init(id: Int64, trial: Int64, step: Int64, metric: Double?, bytes: Int64, isLatest: Bool, trialRunning: Bool) {

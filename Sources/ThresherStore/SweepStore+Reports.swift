@@ -113,7 +113,9 @@ extension SweepStore {
     }
 
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
-    /// retention policy takes. `isLatest` marks the highest held step of each trial.
+    /// retention policy takes. `isLatest` marks the highest held step of each trial; `trialRunning`
+    /// is true for every non-terminal trial, including one back in the queue after a lost lease,
+    /// because that trial will resume from this copy.
     public func heldCheckpoints(sweep: Int64) throws -> [HeldCheckpoint] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
@@ -127,7 +129,7 @@ extension SweepStore {
             return rows.map { row in
                 let trialState = TrialState(rawValue: row["trialState"] ?? "") ?? .failed
                 return HeldCheckpoint(id: row["id"], trial: row["trialId"], step: row["step"], metric: row["metric"],
-                                      bytes: row["bytes"], isLatest: row["isLatest"], trialRunning: trialState.isLeased)
+                                      bytes: row["bytes"], isLatest: row["isLatest"], trialRunning: !trialState.isTerminal)
             }
         }
     }

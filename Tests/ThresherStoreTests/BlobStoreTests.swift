@@ -42,6 +42,41 @@ final class BlobStoreTests: XCTestCase {
         XCTAssertEqual(try store.uploadedSize("never-started"), 0)
     }
 
+    func testAFirstChunkAtANonZeroOffsetLeavesNoPartFile() throws {
+        let (store, _) = try makeStore()
+        XCTAssertThrowsError(try store.append(upload: "late", offset: 4, bytes: [1])) { error in
+            XCTAssertEqual(error as? BlobStoreError, .wrongOffset(upload: "late", offset: 4, expected: 0))
+        }
+        XCTAssertEqual(store.pendingUploads(), [])
+    }
+
+    func testChunkedReadsSizeAndStreamingVerify() throws {
+        let (store, _) = try makeStore()
+        let data = bytes(3_000_000, seed: 8)
+        let digest = SHA256.hex(of: data)
+        try store.append(upload: "big", offset: 0, bytes: data)
+        try store.finalize(upload: "big", expectedDigest: digest)
+        XCTAssertEqual(try store.size(digest), 3_000_000)
+        var rebuilt: [UInt8] = []
+        while true {
+            let chunk = try store.readChunk(digest, offset: Int64(rebuilt.count), count: 1 << 20)
+            if chunk.isEmpty { break }
+            rebuilt += chunk
+        }
+        XCTAssertEqual(rebuilt, data)
+        XCTAssertNoThrow(try store.verify(digest))
+        XCTAssertThrowsError(try store.readChunk(digest, offset: -1, count: 1)) {
+            XCTAssertEqual($0 as? BlobStoreError, .invalidRange(offset: -1, count: 1))
+        }
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: try store.blobPath(digest)))
+        try handle.seek(toOffset: 2_500_000)
+        try handle.write(contentsOf: Data([0xAB]))
+        try handle.close()
+        XCTAssertThrowsError(try store.verify(digest)) { error in
+            guard case .corrupt? = error as? BlobStoreError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testResentChunkIsIdempotentAndOverlapAppendsOnlyTheRest() throws {
         let (store, _) = try makeStore()
         try store.append(upload: "u", offset: 0, bytes: [1, 2, 3, 4])

@@ -108,4 +108,20 @@ final class ReportsAndCheckpointsTests: XCTestCase {
         try store.complete(trial: trial, epoch: epoch, now: at(6))
         XCTAssertEqual(try store.heldCheckpoints(sweep: sweep).map(\.trialRunning), [false, false])
     }
+
+    /// A trial requeued after a lost lease still counts as running for retention: it resumes from
+    /// its latest copy, so the policy must not release it while the trial waits for a worker.
+    func testARequeuedTrialKeepsItsLatestCopy() throws {
+        let (store, trial, epoch) = try runningTrial()
+        let sweep = try store.trial(trial).sweepId
+        let c = try store.recordCheckpoint(trial: trial, epoch: epoch, step: 100, metric: nil, bytes: 10, now: at(2))
+        try store.setCheckpointState(c.id, to: .uploading, digest: SHA256.hex(of: [7] as [UInt8]), now: at(3))
+        try store.setCheckpointState(c.id, to: .stored, now: at(4))
+        XCTAssertEqual(try store.expireLeases(now: at(2000)), [trial])
+        XCTAssertEqual(try store.trial(trial).state, .pending)
+        let heldNow = try store.heldCheckpoints(sweep: sweep)
+        XCTAssertEqual(heldNow.map(\.trialRunning), [true])
+        XCTAssertEqual(RetentionPolicy(keepTopK: 0, goal: .minimize).evictions(after: heldNow), [])
+        XCTAssertEqual(try store.trial(trial).resumeCheckpointId, c.id)
+    }
 }
