@@ -105,6 +105,25 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(resumed.lines, Array(out.lines.suffix(2)), "the resumed run gives the last epoch and the test line, digit for digit")
     }
 
+    /// The README's sweep: `sweep expand --programs` gives each trial's `thresher train` run, and
+    /// trial 0 runs to completion on the real digits data with one evaluation per epoch.
+    func testDigitsSweepTrialRunsThroughTheEngine() throws {
+        let data = ThresherProcess.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/digits/digits.csv.gz")
+        guard FileManager.default.fileExists(atPath: data.path) else {
+            throw XCTSkip("digits sweep trial: ../shared/data/digits is not here")
+        }
+        let expand = try ThresherProcess.run(["sweep", "expand", "examples/digits-mlp.yaml", "--json", "--programs", "--count", "81"])
+        XCTAssertEqual(expand.status, 0, expand.stderr)
+        XCTAssertEqual(expand.lines.count, 81)
+        let first = try json(try XCTUnwrap(expand.lines.first))
+        let argv = try XCTUnwrap(first["argv"] as? [String])
+        XCTAssertEqual(Array(argv.dropFirst().prefix(3)), ["train", "--model", "mlp"])
+        let run = try ThresherProcess.run(Array(argv.dropFirst()))
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.lines.count, 28, "27 epochs and the test line")
+        XCTAssertGreaterThan(try json(try XCTUnwrap(run.lines.last))["test_accuracy"] as? Double ?? 0, 0.8)
+    }
+
     func testBadInputExitsTwoWithAClearMessage() throws {
         let data = try csv()
         func expectTwo(_ arguments: [String], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) throws {

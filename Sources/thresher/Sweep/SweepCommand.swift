@@ -75,8 +75,12 @@ extension Sweep {
         @Flag(help: "One JSON object per line.")
         var json = false
 
+        @Flag(help: "With --json, add each trial's argv: the `thresher train` run of thresher.engine, or the expanded command.")
+        var programs = false
+
         func validate() throws {
             if let count, count < 0 { throw ValidationError("--count must be 0 or more, got \(count)") }
+            if programs && !json { throw ValidationError("--programs needs --json") }
         }
 
         func run() throws {
@@ -87,8 +91,21 @@ extension Sweep {
                 throw ValidationError("\(spec.method.rawValue) search on \(file) is unbounded (no run_cap): pass --count N")
             }
             var printed = 0
+            let folder = URL(fileURLWithPath: file).deletingLastPathComponent().standardizedFileURL.path
             while printed < limit, let trial = searcher.next() {
-                if json {
+                if json && programs {
+                    let program: TrialProgram
+                    do {
+                        program = try TrialProgram.resolve(spec: spec, params: trial.params, trialIndex: trial.index,
+                                                           thresherExecutable: CommandLine.arguments[0], baseDirectory: folder,
+                                                           environment: ProcessInfo.processInfo.environment)
+                    } catch {
+                        StandardError.write(["error: \(file): trial \(trial.index): \(error)"])
+                        throw ExitCode(2)
+                    }
+                    let argv = PythonFormat.json(.list(program.argv.map { .string($0) }))
+                    print("{\"index\": \(trial.index), \"params\": \(PythonFormat.json(.map(trial.params))), \"argv\": \(argv)}")
+                } else if json {
                     print("{\"index\": \(trial.index), \"params\": \(PythonFormat.json(.map(trial.params)))}")
                 } else {
                     let args = trial.params.entries.map { "\($0.key)=\(PythonFormat.str($0.value))" }.joined(separator: " ")
