@@ -30,7 +30,7 @@ public struct CandidateCheckpoint: Sendable, Equatable {
     public var metric: Double?
     public var bytes: Int64
     /// The candidate becomes its (running) trial's latest checkpoint; any held copy of the same
-    /// trial stops being the latest.
+    /// trial stops being the latest. Ignored when a later step of the trial is already held.
     public var isLatest: Bool
 
     public init(trial: Int64, step: Int64, metric: Double?, bytes: Int64, isLatest: Bool) {
@@ -101,11 +101,17 @@ public struct RetentionPolicy: Sendable, Equatable {
             return .refuse(.alreadyHeld)
         }
         var entries = held.map { Entry(held: $0) }
+        var newcomer = Entry(candidate: candidate)
         if candidate.isLatest {
-            // The candidate supersedes the trial's previous latest copy.
-            for i in entries.indices where entries[i].trial == candidate.trial { entries[i].isLatest = false }
+            if held.contains(where: { $0.trial == candidate.trial && $0.step > candidate.step }) {
+                // A late report of an older step cannot be the latest: something newer is held.
+                newcomer.isLatest = false
+                newcomer.trialRunning = false
+            } else {
+                // The candidate supersedes the trial's previous latest copy.
+                for i in entries.indices where entries[i].trial == candidate.trial { entries[i].isLatest = false }
+            }
         }
-        let newcomer = Entry(candidate: candidate)
         entries.append(newcomer)
         let ordered = prioritized(entries)
         guard let position = ordered.firstIndex(where: { $0.isCandidate }) else { return .refuse(.notWanted) }

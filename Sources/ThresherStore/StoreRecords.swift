@@ -143,6 +143,9 @@ public enum CheckpointState: String, Codable, Sendable, CaseIterable, DatabaseVa
     public var isHeld: Bool { self == .uploading || self == .stored }
 }
 
+/// A checkpoint row: one per (trial, step), whatever happens to its bytes. Rows are never deleted
+/// when a checkpoint is evicted, so the sweep's history (which steps were ever saved, and why they
+/// went) stays queryable.
 public struct Checkpoint: Codable, Sendable, Equatable, TimeStampedRecord {
     public static let databaseTableName = "checkpoints"
     public var id: Int64

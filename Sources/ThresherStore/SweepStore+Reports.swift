@@ -105,6 +105,34 @@ extension SweepStore {
         }
     }
 
+    /// Marks several checkpoints evicted in one transaction (a retention decision is applied whole
+    /// or not at all). Unknown ids throw and nothing is changed; already evicted ones are skipped.
+    /// Returns the digests whose blobs may now be deleted (those no other held checkpoint shares).
+    public func evict(_ ids: [Int64], reason: String, now: Date) throws -> [String] {
+        try pool.write { db in
+            var released: [String] = []
+            for id in ids {
+                let current = try Self.checkpoint(db, id)
+                guard current.state != .evicted else { continue }
+                try db.execute(sql: "UPDATE checkpoints SET state = 'evicted', updatedAt = ? WHERE id = ?",
+                               arguments: [now.timeIntervalSince1970, id])
+                let sweep = try Int64.fetchOne(db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
+                try Self.log(db, now: now, sweep: sweep, trial: current.trialId, kind: "checkpoint.evicted",
+                             ["checkpoint": .int(id), "step": .int(current.step), "reason": .string(reason)])
+                released.append(contentsOf: current.digest.map { [$0] } ?? [])
+            }
+            // Content addressing means two checkpoints can share a blob: keep it while one is held.
+            var unshared: [String] = []
+            for digest in released where !unshared.contains(digest) {
+                let holders = try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM checkpoints WHERE digest = ? AND state IN ('uploading', 'stored')
+                    """, arguments: [digest]) ?? 0
+                if holders == 0 { unshared.append(digest) }
+            }
+            return unshared
+        }
+    }
+
     public func checkpoint(_ id: Int64) throws -> Checkpoint { try pool.read { db in try Self.checkpoint(db, id) } }
 
     /// A trial's checkpoints by step.

@@ -114,7 +114,10 @@ public final class SweepStore: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(params), as: UTF8.self)
         return try pool.write { db in
-            _ = try Self.sweep(db, sweep)
+            let owner = try Self.sweep(db, sweep)
+            guard owner.state == .active || owner.state == .paused else {
+                throw StoreError.invalidArgument("sweep \(sweep) is \(owner.state.rawValue); cannot enqueue trials")
+            }
             let next = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(indexInSweep) + 1, 0) FROM trials WHERE sweepId = ?", arguments: [sweep]) ?? 0
             try db.execute(
                 sql: "INSERT INTO trials (sweepId, indexInSweep, params, state, maxAttempts, createdAt) VALUES (?, ?, ?, 'pending', ?, ?)",

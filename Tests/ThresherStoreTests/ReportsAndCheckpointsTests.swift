@@ -109,6 +109,31 @@ final class ReportsAndCheckpointsTests: XCTestCase {
         XCTAssertEqual(try store.heldCheckpoints(sweep: sweep).map(\.trialRunning), [false, false])
     }
 
+    func testEvictingABatchIsAtomicAndReleasesOnlyUnsharedBlobs() throws {
+        let (store, trial, epoch) = try runningTrial()
+        let shared = SHA256.hex(of: [1] as [UInt8]), own = SHA256.hex(of: [2] as [UInt8])
+        var ids: [Int64] = []
+        for (step, digest) in [(Int64(1), shared), (2, shared), (3, own)] {
+            let c = try store.recordCheckpoint(trial: trial, epoch: epoch, step: step, metric: nil, bytes: 1, now: at(2))
+            try store.setCheckpointState(c.id, to: .uploading, digest: digest, now: at(2))
+            try store.setCheckpointState(c.id, to: .stored, now: at(2))
+            ids.append(c.id)
+        }
+        XCTAssertThrowsStoreError(.checkpointNotFound(999), try store.evict([ids[2], 999], reason: "x", now: at(3)))
+        XCTAssertEqual(try store.checkpoint(ids[2]).state, .stored, "nothing applied")
+        XCTAssertEqual(try store.evict([ids[0], ids[2]], reason: "top-k", now: at(4)), [own], "the shared blob is still held by step 2")
+        XCTAssertEqual(try store.evict([ids[0], ids[1]], reason: "trial ended", now: at(5)), [shared])
+        XCTAssertEqual(try store.events(trial: trial).filter { $0.kind == "checkpoint.evicted" }.count, 3)
+    }
+
+    func testEnqueueIntoAnEndedSweepIsRefused() throws {
+        let (store, _) = try makeSweepStore()
+        let sweep = try store.createSweep(name: "s", spec: "", seed: 0, now: at(0))
+        try store.setSweepState(sweep.id, to: .stopped, now: at(1))
+        XCTAssertThrowsStoreError(.invalidArgument("sweep \(sweep.id) is stopped; cannot enqueue trials"),
+                                  try store.enqueue(sweep: sweep.id, params: [Int](), now: at(2)))
+    }
+
     /// A trial requeued after a lost lease still counts as running for retention: it resumes from
     /// its latest copy, so the policy must not release it while the trial waits for a worker.
     func testARequeuedTrialKeepsItsLatestCopy() throws {

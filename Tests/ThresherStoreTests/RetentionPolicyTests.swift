@@ -87,6 +87,12 @@ final class RetentionPolicyTests: XCTestCase {
         XCTAssertEqual(policy.evictions(after: ended), [2], "trial 2's copy was only kept for resume")
     }
 
+    func testALateOlderStepDoesNotSupersedeTheHeldLatestCopy() {
+        let policy = RetentionPolicy(keepTopK: 0, goal: .minimize)
+        let current = [held(1, trial: 1, step: 50, nil, latest: true, running: true)]
+        XCTAssertEqual(policy.decide(held: current, candidate: candidate(trial: 1, step: 40, nil, latest: true)), .refuse(.notWanted))
+    }
+
     func testLatestCopiesOfFinishedTrialsAreReleased() {
         let policy = RetentionPolicy(keepTopK: 0, goal: .maximize)
         let current = [held(1, trial: 1, step: 5, 0.2, latest: true, running: false), held(2, trial: 2, step: 5, nil, latest: true, running: true),
