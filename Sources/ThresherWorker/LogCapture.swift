@@ -7,7 +7,7 @@ import Synchronization
 /// Drains one of a trial program's output pipes into a bounded log file and keeps its tail in memory.
 ///
 /// Guarantees: the pipe is always drained (a chatty program never blocks on a full pipe); disk use is
-/// at most about `2 × limitBytes` — when `path` reaches `limitBytes` it becomes `path.1` (replacing
+/// at most `2 × limitBytes` — when `path` reaches `limitBytes` it becomes `path.1` (replacing
 /// the previous one) and a new `path` starts, so the newest output is always kept (a previous
 /// launch's non-empty log also becomes `path.1` at start); the last
 /// `tailBytes` bytes stay in memory for a failure reason. A read thread owns the pipe's read end and
@@ -59,17 +59,22 @@ final class LogCapture: Sendable {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
-            let chunk = buffer[0..<count]
-            if written + count > limitBytes, written > 0 {
-                // Rotate: the finished part becomes `.1` and the newest bytes start a fresh file.
-                if file >= 0 { close(file) }
-                _ = rename(path, path + ".1")
-                file = openLog()
-                written = 0
+            remember(buffer[0..<count])
+            var chunk = buffer[0..<count]
+            while !chunk.isEmpty {
+                if written >= limitBytes {
+                    // Rotate: the full file becomes `.1` and the newest bytes start a fresh one.
+                    if file >= 0 { close(file) }
+                    _ = rename(path, path + ".1")
+                    file = openLog()
+                    written = 0
+                }
+                // Never past the limit, even when one read brings more than the room left.
+                let piece = chunk.prefix(limitBytes - written)
+                if file >= 0 { writeAll(file, piece) }
+                written += piece.count
+                chunk = chunk.dropFirst(piece.count)
             }
-            if file >= 0 { writeAll(file, chunk) }
-            written += count
-            remember(chunk)
         }
         close(fd)
         if file >= 0 { close(file) }

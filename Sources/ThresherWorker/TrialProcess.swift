@@ -264,7 +264,7 @@ public actor TrialProcess {
         // The pipes end when the last holder exits; a process that escaped the group may hold them
         // open, so the tail is taken after a bounded wait rather than at end of file.
         var waited = 0
-        while !(stdoutCapture.isFinished && stderrCapture.isFinished), waited < 100 {
+        while !(stdoutCapture.isFinished && stderrCapture.isFinished), waited < 250 {
             try? await Task.sleep(for: .milliseconds(20))
             waited += 1
         }
