@@ -44,6 +44,8 @@ public actor TrialProcess {
     /// Set when someone else in this process reaped the program: its pid may already belong to
     /// an unrelated process, so it is never signalled again.
     private var reapedElsewhere = false
+    /// Set once `finish` has reaped the program; from then on its pid is not ours to ask about.
+    private var reaped = false
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     private var stopRequested = false
@@ -220,6 +222,7 @@ public actor TrialProcess {
     /// True once the leader has exited; it stays a zombie (unreaped) so its pid, and with it the
     /// group id, cannot be reused while the worker may still signal the group.
     private func leaderHasExited() -> Bool {
+        if reaped || reapedElsewhere { return true }
         var info = siginfo_t()
         while true {
             let code = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
@@ -250,10 +253,11 @@ public actor TrialProcess {
         if !reapedElsewhere {
             killpg(pid, SIGKILL)
             var status: Int32 = 0
-            var reaped: pid_t
-            repeat { reaped = waitpid(pid, &status, 0) } while reaped < 0 && errno == EINTR
-            if reaped == pid { termination = Spawn.termination(status) }
+            var reapedPID: pid_t
+            repeat { reapedPID = waitpid(pid, &status, 0) } while reapedPID < 0 && errno == EINTR
+            if reapedPID == pid { termination = Spawn.termination(status) }
         }
+        reaped = true
         poll()
         if discardingLongLine || !pending.isEmpty {
             continuation.yield(refused(parser.incompleteFinalLine()))
