@@ -44,11 +44,11 @@ let package = Package(
         // Sweep files, search spaces, searchers and stopping policies: pure and deterministic.
         .target(name: "ThresherSweep", dependencies: ["ThresherWire", .product(name: "Yams", package: "Yams")]),
         // Tensors, BLAS kernels, layers, losses, optimizers, schedules, metrics, safetensors, text data
-        // (mbed TLS's SHA-256 keys the text preprocessing cache).
-        .target(name: "ThresherEngine", dependencies: ["COpenBLAS", "CZlib", "CMbedCrypto"]),
+        // (ThresherWire's SHA-256 keys the text preprocessing cache).
+        .target(name: "ThresherEngine", dependencies: ["ThresherWire", "COpenBLAS", "CZlib"]),
         // The coordinator's store: sweeps, trials, metrics, checkpoints and events in SQLite (GRDB);
         // the content-addressed blob store; the retention policy (pure).
-        .target(name: "ThresherStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ThresherStore", dependencies: ["ThresherWire", .product(name: "GRDB", package: "GRDB.swift")]),
         // The worker's side of a trial: runs a trial program (the engine's `thresher train` or the
         // sweep's command) as a child process and follows its metrics and checkpoints.
         .target(name: "ThresherWorker", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"], resources: [.copy("Fixtures")]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
         .testTarget(name: "ThresherCLITests", dependencies: ["thresher"]),
-        .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore"]),
+        .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker"], resources: [.copy("Examples")]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import ThresherWire
 
 /// Why a blob store operation failed. Every case names what the caller needs to act on: the
 /// offset to resume from, the digest that was expected, the file and `errno` of an I/O failure.

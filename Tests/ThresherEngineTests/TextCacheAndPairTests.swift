@@ -146,9 +146,9 @@ final class PreprocessingCacheTests: XCTestCase {
     }
 
     func testSHA256KnownAnswers() {
-        let empty = SHA256()
+        let empty = CacheKeyHasher()
         XCTAssertEqual(empty.hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        let abc = SHA256()
+        let abc = CacheKeyHasher()
         Array("abc".utf8).withUnsafeBytes { abc.update($0) }
         XCTAssertEqual(abc.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }

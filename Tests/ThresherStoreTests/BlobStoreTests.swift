@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ThresherStore
+import ThresherWire
 
 final class BlobStoreTests: XCTestCase {
     private func makeStore() throws -> (BlobStore, String) {

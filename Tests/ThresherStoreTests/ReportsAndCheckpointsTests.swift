@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ThresherStore
+import ThresherWire
 
 final class ReportsAndCheckpointsTests: XCTestCase {
     /// A store with one running trial; returns the trial id and its lease epoch.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ThresherStore
+import ThresherWire
 
 final class TrialLifecycleTests: XCTestCase {
     func testAssignmentOrderIsPriorityThenSweepFIFOThenTrialIndex() throws {

@@ -1,36 +1,16 @@
-import CMbedCrypto
 import Foundation
+import ThresherWire
 
-/// Incremental SHA-256 through mbed TLS's generic message-digest API (`md.h`, the header the
-/// CMbedCrypto module map exposes; the same library ThresherNet uses for HMAC). A class so the
-/// mbed TLS context lives at one address from setup to free; used by one thread at a time.
-final class SHA256 {
-    private let context = UnsafeMutablePointer<mbedtls_md_context_t>.allocate(capacity: 1)
-    private var ok: Bool
-
-    init() {
-        mbedtls_md_init(context)
-        // mbedtls_md_info_from_type is nil only if SHA-256 is compiled out of mbed TLS; `hex()` then gives nil.
-        if let info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256) {
-            ok = mbedtls_md_setup(context, info, 0) == 0 && mbedtls_md_starts(context) == 0
-        } else {
-            ok = false
-        }
-    }
-
-    deinit {
-        mbedtls_md_free(context)
-        context.deallocate()
-    }
+/// SHA-256 (ThresherWire's) over length-framed fields: the cache key and content digests.
+/// Framing each field by its length means no two different field sequences hash the same byte
+/// stream ("ab","c" vs "a","bc").
+final class CacheKeyHasher {
+    private var digest = SHA256()
 
     /// Adds raw bytes to the digest input.
-    func update(_ bytes: UnsafeRawBufferPointer) {
-        guard ok, let base = bytes.baseAddress, bytes.count > 0 else { return }
-        ok = mbedtls_md_update(context, base.assumingMemoryBound(to: UInt8.self), bytes.count) == 0
-    }
+    func update(_ bytes: UnsafeRawBufferPointer) { digest.update(bytes) }
 
-    /// Adds a field framed by its 8-byte little-endian length, so that no two different field
-    /// sequences hash the same byte stream ("ab","c" vs "a","bc").
+    /// Adds a field framed by its 8-byte little-endian length.
     func field(_ bytes: [UInt8]) {
         withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { update($0) }
         bytes.withUnsafeBytes { update($0) }
@@ -48,14 +28,8 @@ final class SHA256 {
         #endif
     }
 
-    /// The digest as 64 lower-case hex digits; nil if mbed TLS failed. Call once.
-    func hex() -> String? {
-        guard ok else { return nil }
-        var out = [UInt8](repeating: 0, count: 32)
-        guard mbedtls_md_finish(context, &out) == 0 else { return nil }
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: out.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-    }
+    /// The digest as 64 lower-case hex digits.
+    func hex() -> String { digest.hexDigest() }
 }
 
 /// An on-disk cache of the W1 pipeline's output (`BoolQPipeline`), so that the 81 trials of a sweep
@@ -99,7 +73,7 @@ public struct PreprocessingCache: Sendable {
         for path in source.paths { inputs[path] = try WordVectors.fileBytes(path) }
         let embeddingBytes = try WordVectors.fileBytes(embeddings)
 
-        let hash = SHA256()
+        let hash = CacheKeyHasher()
         hash.field("thresher boolq preprocessing cache, format \(Self.formatVersion)")
         for (i, path) in source.paths.enumerated() {
             hash.field("input \(i)")
@@ -110,7 +84,7 @@ public struct PreprocessingCache: Sendable {
         hash.field("limit=\(limit.map(String.init) ?? "none")")
         hash.field(settings.cacheDescription)
         hash.field(source.cacheDescription)
-        guard let key = hash.hex() else { throw .invalid("SHA-256 is unavailable in mbed TLS") }
+        let key = hash.hex()
         let path = (folder as NSString).appendingPathComponent("boolq-\(key).safetensors")
 
         if let output = load(path: path, key: key, settings: settings) {
@@ -162,7 +136,7 @@ public struct PreprocessingCache: Sendable {
 
     /// SHA-256 over every tensor's name, shape and little-endian float bytes, in name order.
     static func contentDigest(_ tensors: [String: Tensor]) -> String? {
-        let hash = SHA256()
+        let hash = CacheKeyHasher()
         for name in tensors.keys.sorted() {
             guard let t = tensors[name] else { continue }
             hash.field(name)

@@ -1,7 +1,9 @@
 /// SHA-256 (FIPS 180-4) in plain Swift.
 ///
-/// CryptoKit does not exist on Linux and this module must not link another crypto library just to
-/// name blobs, so the digest is computed here. Guarantees: the output equals the FIPS 180-4 digest
+/// The protocol names checkpoints by their SHA-256 (`CheckpointChunk`'s whole-file digest), the
+/// coordinator's blob store files them under it and the engine keys its preprocessing cache with
+/// it: one implementation for all, in the lowest module. CryptoKit does not exist on Linux, and
+/// a C crypto library at this layer would break "C stays at the edge". Guarantees: the output equals the FIPS 180-4 digest
 /// of every byte passed to `update`, in order, regardless of how the input is split across calls
 /// (tested against the FIPS 180-2 example vectors and against split-point variations).
 public struct SHA256: Sendable {
