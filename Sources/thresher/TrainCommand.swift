@@ -155,9 +155,8 @@ struct Train: ParsableCommand {
         if self.checkpointDir != nil { try checkpoint("final.safetensors", lastMetrics) }
         if let test = loaded.splits.test, test.count > 0 {
             let (loss, report) = try trainer.evaluate(test)
-            let line = JSONLine.test(loss: loss, report: report, step: trainer.position.step)
-            JSONLine.emit(line)
-            try metricsFile?.append(line)
+            JSONLine.emit(JSONLine.test(loss: loss, report: report, step: trainer.position.step))
+            try metricsFile?.append(JSONLine.test(loss: loss, report: report, step: trainer.position.step, withMatrix: false))
         }
     }
 
@@ -239,13 +238,17 @@ enum JSONLine {
                + r.metrics.map { ($0.0, number($0.1)) })
     }
 
-    static func test(loss: Double, report: ClassificationReport, step: Int) -> String {
-        let matrix = "[" + report.confusionMatrix.counts.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
-            .joined(separator: ",") + "]"
+    /// The test line; `withMatrix: false` gives the numbers-only form the metrics file carries
+    /// (the trial-program contract allows only numbers besides step and epoch).
+    static func test(loss: Double, report: ClassificationReport, step: Int, withMatrix: Bool = true) -> String {
         var fields = [("step", "\(step)"), ("test_loss", number(loss))]
         fields += EvaluationRecord.flatten(report, prefix: "test_").map { ($0.0, number($0.1)) }
         fields.append(("test_examples", "\(report.sampleCount)"))
-        fields.append(("test_confusion_matrix", matrix))
+        if withMatrix {
+            let matrix = "[" + report.confusionMatrix.counts.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
+                .joined(separator: ",") + "]"
+            fields.append(("test_confusion_matrix", matrix))
+        }
         return object(fields)
     }
 
