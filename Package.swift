@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "ThresherSweepTests", dependencies: ["ThresherSweep", "ThresherWire"]),
         .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"], resources: [.copy("Fixtures")]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
-        .testTarget(name: "ThresherCLITests", dependencies: ["thresher"]),
+        .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker"]),
         .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker"], resources: [.copy("Examples")]),
     ],
