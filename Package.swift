@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ThresherEngine", targets: ["ThresherEngine"]),
         .library(name: "ThresherStore", targets: ["ThresherStore"]),
         .library(name: "ThresherWorker", targets: ["ThresherWorker"]),
+        .library(name: "ThresherCoordinator", targets: ["ThresherCoordinator"]),
         // Built only by scripts/fuzz-wire (with -sanitize=fuzzer); a plain build
         // gives a replay driver that runs the decoder over files given on the command line.
         .executable(name: "wire-fuzz", targets: ["WireFuzz"]),
@@ -51,7 +52,17 @@ let package = Package(
         .target(name: "ThresherStore", dependencies: ["ThresherWire", .product(name: "GRDB", package: "GRDB.swift")]),
         // The worker's side of a trial: runs a trial program (the engine's `thresher train` or the
         // sweep's command) as a child process and follows its metrics and checkpoints.
-        .target(name: "ThresherWorker", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "ThresherWorker",
+            dependencies: ["ThresherNet", "ThresherWire", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The coordinator service: the wire conversation over ThresherNet, sweeps from ThresherSweep,
+        // durable state and retention from ThresherStore.
+        .target(
+            name: "ThresherCoordinator",
+            dependencies: ["ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "thresher",
             dependencies: [
@@ -69,7 +80,8 @@ let package = Package(
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
         .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker"]),
         .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
-        .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker"], resources: [.copy("Examples")]),
+        .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker", "ThresherNet", "ThresherWire"], resources: [.copy("Examples")]),
+        .testTarget(name: "ThresherCoordinatorTests", dependencies: ["ThresherCoordinator", "ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
