@@ -241,16 +241,16 @@ final class SweepFileParserTests: XCTestCase {
               slots: 2
               retention: {keep_top_k: 10, keep_top_k_per_trial: 2, keep_latest_per_trial: false, max_bytes: 500MiB}
               engine:
-                model: gru
-                data: {path: data/boolq/dev.jsonl, split: [2270, 500, 500]}
+                model: gru-classifier
+                data: data/boolq/dev.jsonl
                 epochs: 50
+                label_weight: [2, 1.2, 1]
             """).spec
         XCTAssertEqual(spec.thresher, ThresherSettings(
             seed: 42,
             retention: RetentionSettings(keepTopK: 10, keepTopKPerTrial: 2, keepLatestPerTrial: false, maxBytes: 524_288_000),
-            engine: ["model": .string("gru"),
-                     "data": .map(["path": .string("data/boolq/dev.jsonl"), "split": .list([.int(2270), .int(500), .int(500)])]),
-                     "epochs": .int(50)],
+            engine: ["model": .string("gru-classifier"), "data": .string("data/boolq/dev.jsonl"), "epochs": .int(50),
+                     "label_weight": .list([.int(2), .double(1.2), .int(1)])],
             slots: 2))
         XCTAssertEqual(try parse("method: random\nparameters: {x: {value: 1}}\n").spec.thresher, ThresherSettings())
     }

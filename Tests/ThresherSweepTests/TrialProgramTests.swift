@@ -36,19 +36,34 @@ final class TrialProgramTests: XCTestCase {
         XCTAssertNil(program.file)
     }
 
-    func testEngineErrorsNameTheKey() throws {
-        func expect(_ engine: String, params: ParamMap = [:], _ fragment: String, line: UInt = #line) throws {
-            let s = try spec("method: grid\nmetric: {name: m}\nparameters: {a: {value: 1}}\nthresher:\n  engine: \(engine)\n")
-            XCTAssertThrowsError(try TrialProgram.resolve(spec: s, params: params, trialIndex: 0, thresherExecutable: "t",
-                                                          baseDirectory: "/"), line: line) { error in
-                XCTAssertTrue("\(error)".contains(fragment), "expected '\(fragment)' in \(error)", line: line)
+    /// `sweep validate` catches engine-block mistakes at their line, before any trial runs.
+    func testEngineBlockIsCheckedWhenTheFileIsParsed() throws {
+        let text = """
+            method: grid
+            metric: {name: m}
+            parameters: {a: {value: 1}}
+            thresher:
+              engine:
+                data: 3
+                epochs: -1
+                opt: {name: adam}
+            """
+        XCTAssertThrowsError(try SweepFileParser.parse(text, fileName: "e.yaml")) { error in
+            let messages = (error as? SweepFileErrors)?.errors.map(\.description) ?? []
+            XCTAssertEqual(messages.count, 4, "\(messages)")
+            for fragment in ["thresher.engine.model is required", "thresher.engine.data must be a non-empty string",
+                             "thresher.engine.epochs must be ≥ 0", "thresher.engine.opt is a mapping"] {
+                XCTAssertTrue(messages.contains { $0.contains(fragment) && $0.contains("e.yaml:") }, "\(fragment) in \(messages)")
             }
         }
-        try expect("{data: x}", "thresher.engine.model is required")
-        try expect("{model: mlp}", "thresher.engine.data is required")
-        try expect("{model: mlp, data: x, epochs: many}", "thresher.engine.epochs must be a whole number")
-        try expect("{model: mlp, data: x, opt: {name: adam}}", "thresher.engine.opt is a map")
-        try expect("{model: mlp, data: x}", params: ["nested": .map(["k": .int(1)])], "thresher.engine.nested is a map")
+    }
+
+    func testTrialParamsThatAreMapsAreRefusedForEngineTrials() throws {
+        let s = try spec("method: grid\nmetric: {name: m}\nparameters: {a: {value: 1}}\nthresher:\n  engine: {model: mlp, data: x}\n")
+        XCTAssertThrowsError(try TrialProgram.resolve(spec: s, params: ["nested": .map(["k": .int(1)])], trialIndex: 0,
+                                                      thresherExecutable: "t", baseDirectory: "/")) { error in
+            XCTAssertTrue("\(error)".contains("thresher.engine.nested is a map"), "\(error)")
+        }
     }
 
     func testCommandSweepsExpandTheirTemplate() throws {

@@ -24,12 +24,46 @@ extension SweepFileReader {
                     failed = true
                     continue
                 }
-                if case let .map(engine)? = value(entry.value, path: entry.path) { settings.engine = engine } else { failed = true }
+                if checkEngine(entry.value, path: entry.path), case let .map(engine)? = value(entry.value, path: entry.path) {
+                    settings.engine = engine
+                } else {
+                    failed = true
+                }
             default:
                 break
             }
         }
         return failed ? nil : settings
+    }
+
+    /// The engine block as `TrialProgram` will read it, checked here so `sweep validate` reports
+    /// each problem at its line: `model` and `data` required strings, path keys strings,
+    /// `epochs`/`max_steps` whole numbers ≥ 0, and no maps among the fixed params.
+    private func checkEngine(_ node: Node, path: String) -> Bool {
+        guard let entries = mapping(node, path: path) else { return false }
+        var ok = true
+        for required in ["model", "data"] where !entries.contains(where: { $0.key == required }) {
+            error(Self.join(path, required), at: node, "is required (\(required == "model" ? "mlp, gru-classifier or pair-classifier" : "the data file or folder, relative to the sweep file"))")
+            ok = false
+        }
+        for entry in entries {
+            switch entry.key {
+            case "model", "data", "embeddings", "cache_dir":
+                guard case let .scalar(scalar) = entry.value, entry.value.resolvedTagName == .str, !scalar.string.isEmpty else {
+                    error(entry.path, at: entry.value, "must be a non-empty string (found \(describe(entry.value)))")
+                    ok = false
+                    continue
+                }
+            case "epochs", "max_steps":
+                if int(entry.value, path: entry.path, minimum: 0) == nil { ok = false }
+            default:
+                if case .mapping = entry.value {
+                    error(entry.path, at: entry.value, "is a mapping; engine params are numbers, booleans, strings or lists")
+                    ok = false
+                }
+            }
+        }
+        return ok
     }
 
     private func retention(_ node: Node, path: String) -> RetentionSettings? {
