@@ -128,6 +128,38 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertGreaterThan(try json(try XCTUnwrap(run.lines.last))["test_accuracy"] as? Double ?? 0, 0.8)
     }
 
+    /// Issue 4 §8: PyTorch and Thresher start from identical weights (`--init` with a state_dict
+    /// PyTorch saved) and, with `--no-shuffle` and `--max-steps`, take the same 12 steps: the
+    /// script trains the same module in torch and compares every weight at 1e-4.
+    func testRunReplaysStepForStepInPyTorch() throws {
+        let script = ThresherProcess.repositoryRoot.appendingPathComponent("scripts/parity/replay_train.py").path
+        func python(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3"] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+        let (probe, _) = try python(["-c", "import torch, safetensors"])
+        guard probe == 0 else { throw XCTSkip("PyTorch replay: python3 with torch and safetensors is not installed") }
+        let dir = folder.appendingPathComponent("replay").path
+        let (prepared, prepareOutput) = try python([script, "prepare", dir])
+        XCTAssertEqual(prepared, 0, prepareOutput)
+        let run = try ThresherProcess.run([
+            "train", "--model", "gru-classifier", "--data", dir + "/data.safetensors", "--init", dir + "/init.safetensors",
+            "--no-shuffle", "--max-steps", "12", "--epochs", "3", "--param", "hidden_size=6", "--param", "batch_size=4",
+            "--param", "lr=0.01", "--param", "weight_decay=0.01", "--checkpoint-dir", dir + "/out"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let (compared, output) = try python([script, "compare", dir])
+        XCTAssertEqual(compared, 0, output)
+        XCTAssertTrue(output.hasPrefix("match"), output)
+    }
+
     func testBadInputExitsTwoWithAClearMessage() throws {
         let data = try csv()
         func expectTwo(_ arguments: [String], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) throws {
