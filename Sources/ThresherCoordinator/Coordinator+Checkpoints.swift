@@ -1,0 +1,130 @@
+import Foundation
+import ThresherStore
+import ThresherSweep
+import ThresherWire
+
+/// Which checkpoints cross the network, and receiving them.
+///
+/// A checkpoint becomes a candidate once the trial has reported both its size (the
+/// `thresher.checkpoint_bytes` record at step N) and the sweep metric at N. The retention policy
+/// decides; an accepted candidate's evictions are applied and its bytes reserved (`uploading`)
+/// before the `.upload(step)` verdict is returned. Chunks are then appended to
+/// `<state>/uploads/`, verified against the worker's digest at the last byte, published into
+/// `<state>/blobs/`, and only then is the checkpoint marked `stored`.
+extension Coordinator {
+    /// Until the first chunk names the real digest, an `uploading` row holds this placeholder (the
+    /// store requires a digest for `uploading`). No blob is ever stored under it.
+    static let placeholderDigest = String(repeating: "0", count: 64)
+
+    func considerCheckpoints(trial: Trial, epoch: Int64, records: [ThresherWire.MetricRecord]) throws -> [TrialVerdict] {
+        guard let runtime = sweeps[trial.sweepId], let metricName = runtime.metricName else { return [] }
+        let steps = records.filter { $0.name == metricName || $0.name == ReservedMetric.checkpointBytes }.map(\.step)
+        guard !steps.isEmpty else { return [] }
+        let sizes = try store.metrics(trial: trial.id, name: ReservedMetric.checkpointBytes)
+        let values = try store.metrics(trial: trial.id, name: metricName)
+        var known = Set(try store.checkpoints(trial: trial.id).map(\.step))
+        var verdicts: [TrialVerdict] = []
+        var seen: Set<Int64> = []
+        for step in steps where seen.insert(step).inserted && !known.contains(step) {
+            guard let size = sizes.last(where: { $0.step == step })?.value, size.isFinite, size >= 0, size < 9.0e18,
+                  let value = values.last(where: { $0.step == step })?.value else { continue }
+            let checkpoint = try store.recordCheckpoint(trial: trial.id, epoch: epoch, step: step, metric: value,
+                                                        bytes: Int64(size), now: now())
+            known.insert(step)
+            let candidate = CandidateCheckpoint(trial: trial.id, step: step, metric: value.isNaN ? nil : value,
+                                                bytes: checkpoint.bytes, isLatest: true)
+            let held = try store.heldCheckpoints(sweep: trial.sweepId)
+            guard case .accept(let evicting) = runtime.retention.decide(held: held, candidate: candidate) else { continue }
+            // Evict first: the candidate's bytes are reserved from the moment the verdict leaves.
+            try evict(evicting, reason: "displaced by trial \(trial.id) step \(step)")
+            try store.setCheckpointState(checkpoint.id, to: .uploading, digest: Self.placeholderDigest,
+                                         reason: "entered the retention set", now: now())
+            counters.uploadsRequested += 1
+            verdicts.append(TrialVerdict(trialID: UInt64(bitPattern: trial.id), verdict: .upload(step: step)))
+        }
+        return verdicts
+    }
+
+    /// Applies `RetentionPolicy.evictions(after:)` for the sweep (e.g. a trial ended and its
+    /// latest-only copy is no longer wanted).
+    func applyEvictions(sweep: Int64, reason: String) throws {
+        guard let runtime = sweeps[sweep] else { return }
+        let ids = runtime.retention.evictions(after: try store.heldCheckpoints(sweep: sweep))
+        if !ids.isEmpty { try evict(ids, reason: reason) }
+    }
+
+    /// Marks checkpoints evicted (one transaction), then deletes the blobs nothing else holds and
+    /// any upload in progress for them. Database first: a crash in between leaves an orphan blob
+    /// (reclaimable), never a row pointing at nothing.
+    func evict(_ ids: [Int64], reason: String) throws {
+        guard !ids.isEmpty else { return }
+        let rows = try ids.map { try store.checkpoint($0) }
+        for digest in try store.evict(ids, reason: reason, now: now()) where digest != Self.placeholderDigest {
+            try? blobs.delete(digest)
+        }
+        for row in rows where row.state == .uploading {
+            for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
+                try? blobs.abortUpload(upload)
+            }
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] }, as: UTF8.self)
+    }
+
+    static func uploadPrefix(trial: Int64, step: Int64) -> String { "t\(trial)_s\(step)_" }
+
+    // MARK: CheckpointChunk
+
+    func handleChunk(_ chunk: CheckpointChunk) throws -> Message {
+        let (trialID, epoch) = try ids(chunk.trialID, chunk.leaseEpoch)
+        func reply(_ status: ChunkStatus, _ next: UInt64) -> Message {
+            .chunkAck(ChunkAck(trialID: chunk.trialID, step: chunk.step, nextOffset: next, status: status))
+        }
+        let trial = try store.trial(trialID)
+        guard let checkpoint = try store.checkpoints(trial: trialID).first(where: { $0.step == chunk.step }) else {
+            counters.rejected["chunkNotWanted", default: 0] += 1
+            return reply(.refused, 0)
+        }
+        let digest = Self.hex(chunk.digest.bytes)
+        if checkpoint.state == .stored, checkpoint.digest == digest {
+            return reply(.complete, chunk.totalBytes)   // a resend of the last chunk
+        }
+        // The upload may finish after Done or a stop (the trial's best checkpoint is often its
+        // last), so an ended lease is fine; a newer lease, or a lease lost to expiry, is not.
+        let leaseLive = trial.state.isLeased && (trial.leaseExpiry.map { now() < $0 } ?? false)
+        let endedHere = trial.state == .completed || trial.state == .stopped
+        guard checkpoint.state == .uploading, epoch == trial.leaseEpoch, leaseLive || endedHere else {
+            counters.rejected["chunkNotWanted", default: 0] += 1
+            return reply(.refused, 0)
+        }
+        guard let total = Int64(exactly: chunk.totalBytes), total <= checkpoint.bytes,
+              let offset = Int64(exactly: chunk.offset), offset <= total, Int64(chunk.data.count) <= total - offset else {
+            // Larger than the size the reservation was made for: the budget never covered it.
+            counters.rejected["chunkOutOfBounds", default: 0] += 1
+            return reply(.refused, 0)
+        }
+        let upload = Self.uploadPrefix(trial: trialID, step: chunk.step) + String(digest.prefix(16))
+        let size: Int64
+        do {
+            size = try blobs.append(upload: upload, offset: offset, bytes: chunk.data)
+        } catch BlobStoreError.wrongOffset(_, _, let expected) {
+            return reply(.accepted, UInt64(max(0, expected)))
+        } catch BlobStoreError.conflictingChunk {
+            // Different bytes at the same place: the file changed under the worker. Start over.
+            try? blobs.abortUpload(upload)
+            return reply(.digestMismatch, 0)
+        }
+        guard size == total else { return reply(.accepted, UInt64(size)) }
+        do {
+            try blobs.finalize(upload: upload, expectedDigest: digest)
+        } catch BlobStoreError.digestMismatch {
+            counters.rejected["digestMismatch", default: 0] += 1
+            return reply(.digestMismatch, 0)
+        }
+        try store.setCheckpointState(checkpoint.id, to: .stored, digest: digest, reason: "upload complete", now: now())
+        return reply(.complete, chunk.totalBytes)
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import Logging
+import ThresherNet
+import ThresherStore
+import ThresherSweep
+import ThresherWire
+
+/// The one owner of the coordinator's sweep state: sweeps, their searchers and stopping policies,
+/// trial leases, metrics and checkpoints.
+///
+/// Guarantees:
+/// - **Durable before acknowledged.** Every decision a reply announces (an assignment, a stored
+///   report, a stop, an upload reservation, a stored checkpoint, an ending) is committed to
+///   `<state>/thresher.sqlite` (synchronous FULL) before `handle` returns the reply.
+/// - **Idempotent.** A resent Report, chunk or Done changes nothing and is acknowledged again.
+/// - **Fenced.** Anything presented under a lease epoch that is no longer live is refused
+///   (`Error(staleLease)` or a `.stop` verdict), so a lost worker can never overwrite a new one.
+/// - **Total.** Every message gets a reply; an unexpected or hostile one gets `Error` and is counted
+///   in `statistics`, never a crash.
+/// - **Restartable.** A coordinator opened on the same state directory rebuilds every active
+///   sweep's searcher and stopping policy from the store and continues it: no trial index is handed
+///   out twice.
+///
+/// `handle` does its work without suspending, so each message is processed atomically with
+/// respect to every other.
+public actor Coordinator {
+    let store: SweepStore
+    let blobs: BlobStore
+    let options: CoordinatorOptions
+    var sweeps: [Int64: SweepRuntime] = [:]
+    /// Trial id → its sweep, for trials of sweeps held in memory.
+    var sweepOfTrial: [Int64: Int64] = [:]
+    /// Verdicts waiting for the next Ack to the worker holding the trial (keyed by worker id).
+    var pendingVerdicts: [String: [TrialVerdict]] = [:]
+    var counters = CoordinatorStatistics()
+    /// What the coordinator refused or decided so far (counters only).
+    public var statistics: CoordinatorStatistics { counters }
+
+    /// Opens (creating) `<stateDirectory>/thresher.sqlite` and the blob store under
+    /// `stateDirectory`, then rebuilds every active or paused sweep from the store.
+    public init(stateDirectory: String, options: CoordinatorOptions = CoordinatorOptions()) throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        store = try SweepStore(path: stateDirectory + "/thresher.sqlite")
+        blobs = try BlobStore(stateDirectory: stateDirectory)
+        self.options = options
+        var rebuilt: [Int64: SweepRuntime] = [:]
+        var owners: [Int64: Int64] = [:]
+        for sweep in try store.sweeps() where sweep.state == .active || sweep.state == .paused {
+            let runtime = try Self.rebuild(sweep: sweep, store: store, now: options.clock())
+            rebuilt[sweep.id] = runtime
+            for trial in runtime.indexByTrial.keys { owners[trial] = sweep.id }
+        }
+        sweeps = rebuilt
+        sweepOfTrial = owners
+    }
+
+    /// The store, for status queries and tests. Reads only; decisions go through the actor.
+    public nonisolated var sweepStore: SweepStore { store }
+    public nonisolated var blobStore: BlobStore { blobs }
+
+    /// Parses and stores a sweep (active). The stored spec keeps the file text and the folder its
+    /// relative paths mean, so a restart builds the same searcher and argv. Returns the sweep id.
+    public func submit(sweepFileText: String, fileName: String, baseDirectory: String, name: String? = nil,
+                       priority: Int = 0) throws -> Int64 {
+        let spec: SweepSpec
+        do { spec = try SweepFileParser.parse(sweepFileText, fileName: fileName).spec } catch {
+            throw CoordinatorError.invalidSweepFile(error.description)
+        }
+        do { _ = try SearcherFactory.make(for: spec) } catch { throw CoordinatorError.unsearchable(error.description) }
+        let sweep = try store.createSweep(name: name ?? spec.name ?? fileName,
+                                          spec: StoredSpec.compose(text: sweepFileText, baseDirectory: baseDirectory),
+                                          seed: Int64(bitPattern: spec.thresher.seed), priority: priority, now: now())
+        sweeps[sweep.id] = try SweepRuntime(sweep: sweep)
+        return sweep.id
+    }
+
+    /// Answers one request of an authenticated worker. Never throws, never traps.
+    public func handle(session: WorkerSession, message: Message) -> Message {
+        let worker = session.workerID
+        do {
+            switch message {
+            case .requestTrial(let request): return try requestTrial(worker: worker, request)
+            case .report(let report): return try handleReport(worker: worker, report)
+            case .heartbeat(let heartbeat): return try handleHeartbeat(worker: worker, heartbeat)
+            case .checkpointChunk(let chunk): return try handleChunk(chunk)
+            case .done(let done): return try handleDone(worker: worker, done)
+            case .failed(let failed): return try handleFailed(worker: worker, failed)
+            default:
+                return reject(.unexpectedMessage, "\(message.type) is not a request a worker sends after the handshake")
+            }
+        } catch let error as StoreError {
+            switch error {
+            case .staleLease: return reject(.staleLease, error.description)
+            case .trialNotFound, .checkpointNotFound: return reject(.unknownTrial, error.description)
+            case .invalidTransition: return reject(.staleLease, error.description)
+            default: return reject(.internalError, error.description)
+            }
+        } catch let error as RequestError {
+            return reject(error.code, error.detail)
+        } catch {
+            options.logger.error("request failed: \(error)")
+            return reject(.internalError, "\(error)")
+        }
+    }
+
+    /// Reaps expired leases: those trials go back to the queue (or fail after `maxAttempts`); their
+    /// stopping-policy state stays, so a resumed trial continues where the policy left it.
+    /// Returns the trial ids whose lease ended.
+    @discardableResult
+    public func tick() throws -> [Int64] {
+        let expired = try store.expireLeases(now: now())
+        for id in expired {
+            let trial = try store.trial(id)
+            if trial.state == .failed { try trialEnded(trial, outcome: .failed) }
+        }
+        return expired
+    }
+
+    // MARK: RequestTrial
+
+    func requestTrial(worker: String, _ request: RequestTrial) throws -> Message {
+        guard request.freeSlots > 0 else {
+            return .noWork(NoWork(reason: .nothingPending, retryAfterMs: options.retryAfterMs))
+        }
+        // Trials are created lazily: one suggestion at a time, only when nothing is pending, so an
+        // adaptive searcher sees as many results as possible before it suggests.
+        while true {
+            if let assignment = try store.assignNext(worker: worker, now: now(), leaseDuration: options.leaseTimeout) {
+                return try assign(assignment)
+            }
+            guard try enqueueNextSuggestion() else { break }
+        }
+        for id in sweeps.keys.sorted() { try finishIfDone(sweep: id) }
+        let open = try store.sweeps().contains { $0.state == .active || $0.state == .paused }
+        return .noWork(NoWork(reason: open ? .nothingPending : .allSweepsFinished, retryAfterMs: options.retryAfterMs))
+    }
+
+    /// Enqueues one suggestion of the first active sweep (priority, then FIFO) that has one.
+    func enqueueNextSuggestion() throws -> Bool {
+        let active = try store.sweeps().filter { $0.state == .active }
+            .sorted { ($0.priority, -$0.createdAt.timeIntervalSince1970, -$0.id) > ($1.priority, -$1.createdAt.timeIntervalSince1970, -$1.id) }
+        for sweep in active {
+            guard var runtime = sweeps[sweep.id], let suggestion = runtime.nextSuggestion() else {
+                if sweeps[sweep.id] != nil { sweeps[sweep.id]?.exhausted = true }
+                continue
+            }
+            let trial = try store.enqueue(sweep: sweep.id, params: StoredTrialParams(index: suggestion.index, params: suggestion.params),
+                                          maxAttempts: options.maxAttempts, now: now())
+            runtime.remember(trial: trial.id, index: suggestion.index)
+            sweeps[sweep.id] = runtime
+            sweepOfTrial[trial.id] = sweep.id
+            return true
+        }
+        return false
+    }
+
+    func assign(_ assignment: Assignment) throws -> Message {
+        let trial = assignment.trial
+        guard var runtime = sweeps[trial.sweepId], let stored = StoredTrialParams.decode(trial.params), let params = stored.paramMap else {
+            // A row this coordinator cannot read: give it up rather than hand out garbage.
+            try store.cancel(trial: trial.id, reason: "coordinator cannot read the trial's parameters", now: now())
+            throw RequestError(code: .internalError, detail: "trial \(trial.id) has unreadable parameters; cancelled")
+        }
+        let run: ParamMap
+        do {
+            run = try RunMap.make(spec: runtime.spec, sweepName: runtime.name, params: params, index: stored.index,
+                                  baseDirectory: runtime.baseDirectory, firstSeq: try store.nextReportSeq(trial: trial.id))
+        } catch {
+            try store.cancel(trial: trial.id, reason: "no program: \(error)", now: now())
+            throw RequestError(code: .internalError, detail: "trial \(trial.id): \(error)")
+        }
+        runtime.policy.trialStarted(stored.index)
+        sweeps[trial.sweepId] = runtime
+        var resume: ResumePoint?
+        if let checkpointID = trial.resumeCheckpointId, let checkpoint = try? store.checkpoint(checkpointID),
+           checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {
+            resume = ResumePoint(step: checkpoint.step, digest: digest, byteCount: UInt64(max(0, checkpoint.bytes)))
+        }
+        return .assign(Assign(sweepID: UInt64(bitPattern: trial.sweepId), trialID: UInt64(bitPattern: trial.id),
+                              leaseEpoch: UInt64(bitPattern: assignment.lease.epoch), params: params, run: run, resumeFrom: resume))
+    }
+
+    // MARK: Shared helpers
+
+    func now() -> Date { options.clock() }
+
+    func reject(_ code: ErrorCode, _ detail: String) -> Message {
+        counters.rejected["\(code)", default: 0] += 1
+        return .error(ErrorReply(code: code, detail: detail))
+    }
+
+    /// A trial ended (completed, stopped, failed, cancelled): tell the searcher and the policy,
+    /// release its latest-only checkpoint copies, and finish the sweep if that was the last trial.
+    func trialEnded(_ trial: Trial, outcome: TrialOutcome) throws {
+        guard var runtime = sweeps[trial.sweepId], let index = runtime.indexByTrial[trial.id] else { return }
+        runtime.policy.trialEnded(index, stopped: outcome == .stopped)
+        runtime.searcher.observe(index: index, metric: try lastMetric(trial: trial.id, runtime: runtime), outcome: outcome)
+        sweeps[trial.sweepId] = runtime
+        try applyEvictions(sweep: trial.sweepId, reason: "trial \(trial.id) ended")
+        try finishIfDone(sweep: trial.sweepId)
+    }
+
+    /// The trial's last finite value of the sweep metric, as stored (so a rebuild sees the same).
+    func lastMetric(trial: Int64, runtime: SweepRuntime) throws -> Double? {
+        guard let name = runtime.metricName else { return nil }
+        return try store.metrics(trial: trial, name: name).last(where: { $0.value.isFinite })?.value
+    }
+
+    /// Marks a sweep finished once its searcher is exhausted and every trial has ended.
+    func finishIfDone(sweep id: Int64) throws {
+        guard var runtime = sweeps[id] else { return }
+        if !runtime.exhausted, let total = runtime.searcher.totalCount, runtime.handedOut >= total { runtime.exhausted = true }
+        sweeps[id] = runtime
+        guard runtime.exhausted, try store.sweep(id).state == .active else { return }
+        let open = try store.trials(sweep: id).contains { !$0.state.isTerminal }
+        if !open {
+            try store.setSweepState(id, to: .finished, now: now())
+            sweeps[id] = nil
+        }
+    }
+
+    func queueVerdict(_ verdict: TrialVerdict, worker: String?) {
+        guard let worker else { return }
+        pendingVerdicts[worker, default: []].append(verdict)
+    }
+
+    /// Pending verdicts for `worker`, removed from the queue. If the Ack carrying them is lost, the
+    /// trial's next Report or Heartbeat meets its ended lease and is told again.
+    func takeVerdicts(worker: String) -> [TrialVerdict] {
+        pendingVerdicts.removeValue(forKey: worker) ?? []
+    }
+
+    static func digest(hex: String) -> Digest32? {
+        guard hex.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        var iterator = hex.utf8.makeIterator()
+        while let high = iterator.next(), let low = iterator.next() {
+            guard let h = hexValue(high), let l = hexValue(low) else { return nil }
+            bytes.append(h << 4 | l)
+        }
+        return Digest32(bytes)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0") ... UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a") ... UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A") ... UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// A request refused with a specific wire error code.
+struct RequestError: Error {
+    var code: ErrorCode
+    var detail: String
+}
