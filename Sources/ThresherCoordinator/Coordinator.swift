@@ -58,6 +58,9 @@ public actor Coordinator {
     public nonisolated var sweepStore: SweepStore { store }
     public nonisolated var blobStore: BlobStore { blobs }
 
+    /// Closes the database (tests reopen the same state directory to simulate a restart).
+    public func close() throws { try store.close() }
+
     /// Parses and stores a sweep (active). The stored spec keeps the file text and the folder its
     /// relative paths mean, so a restart builds the same searcher and argv. Returns the sweep id.
     public func submit(sweepFileText: String, fileName: String, baseDirectory: String, name: String? = nil,

@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+import ThresherCoordinator
+import ThresherNet
+import ThresherStore
+import ThresherSweep
+import ThresherWire
+
+/// Early termination on the coordinator agrees with `thresher sweep simulate`, and lost leases
+/// fence late reports.
+final class StoppingTests: XCTestCase {
+    static let hyperbandSweep = """
+        name: hb
+        method: grid
+        command: [python3, train.py, "${args}"]
+        metric: {name: loss, goal: minimize}
+        parameters:
+          x: {values: [0, 1, 2, 3, 4, 5, 6, 7]}
+        early_terminate: {type: hyperband, max_iter: 8, s: 2, eta: 2}
+        """
+
+    /// Learning curves with late bloomers and early leaders, so bands cut differently over time.
+    static let curves: [[Double]] = (0 ..< 8).map { (trial: Int) -> [Double] in
+        (0 ..< 6).map { (k: Int) -> Double in
+            let level = Double((trial * 37 + k * 11) % 17) / 10
+            return level + 1.0 / Double(k + 1)
+        }
+    }
+
+    func testHyperbandStopsTheSameTrialsWithTheSameExplanationsAsTheSimulator() async throws {
+        let parallel = 3
+        var jsonl = ""
+        for (trial, values) in Self.curves.enumerated() {
+            for (k, value) in values.enumerated() { jsonl += "{\"trial\": \(trial), \"step\": \(k + 1), \"value\": \(value)}\n" }
+        }
+        let spec = try SweepFileParser.parse(Self.hyperbandSweep, fileName: "hb.yaml").spec
+        let predicted = try PolicySimulator.simulate(sweep: spec, curvesJSONL: jsonl, parallel: parallel)
+        let predictedStops = Dictionary(uniqueKeysWithValues: predicted.trials.compactMap { t in t.explanation.map { (t.trial, $0.description) } })
+        XCTAssertFalse(predictedStops.isEmpty, "the curves must make hyperband stop something")
+
+        let dir = try temporaryDirectory(self)
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
+        let sweepID = try await cluster.coordinator.submit(sweepFileText: Self.hyperbandSweep, fileName: "hb.yaml", baseDirectory: dir)
+        let worker = try cluster.worker("w1", slots: UInt16(parallel))
+        defer { worker.close() }
+
+        // The simulator's schedule: fill free slots in index order, then every running trial in
+        // ascending index reports its next point; a stop or the curve's end frees the slot.
+        var running: [Int: Assign] = [:]
+        var reported: [Int: Int] = [:]
+        var indexOf: [UInt64: Int] = [:]
+        var observedStops: [Int: String] = [:]
+        while true {
+            while running.count < parallel {
+                guard case .assign(let assign) = try await worker.request() else { break }
+                guard case .int(let x) = assign.params["x"] else { return XCTFail("no x in \(assign.params)") }
+                running[Int(x)] = assign
+                reported[Int(x)] = 0
+                indexOf[assign.trialID] = Int(x)
+            }
+            if running.isEmpty { break }
+            for index in running.keys.sorted() {
+                guard let assign = running[index], let count = reported[index] else { continue }
+                let ack = try worker.ack(try await worker.report(assign, seq: UInt64(count),
+                                                                 [metric("loss", Int64(count + 1), Self.curves[index][count])]))
+                reported[index] = count + 1
+                for (trialID, reason) in ack.stops {
+                    guard let stopped = indexOf[trialID] else { continue }
+                    XCTAssertNotNil(running.removeValue(forKey: stopped), "trial \(stopped) stopped twice")
+                    observedStops[stopped] = reason
+                }
+                if running[index] != nil && count + 1 == Self.curves[index].count {
+                    _ = try await worker.done(assign, step: Int64(count + 1))
+                    running[index] = nil
+                }
+            }
+        }
+        XCTAssertEqual(observedStops, predictedStops)
+        let store = cluster.coordinator.sweepStore
+        for trial in try store.trials(sweep: sweepID) {
+            guard let index = indexOf[UInt64(trial.id)] else { XCTFail("trial \(trial.id) never assigned"); continue }
+            if let reason = predictedStops[index] {
+                XCTAssertEqual(trial.state, .stopped, "trial \(index)")
+                XCTAssertEqual(trial.decodedStopExplanation?.message, reason)
+                XCTAssertEqual(trial.decodedStopExplanation?.rule, "hyperband")
+            } else {
+                XCTAssertEqual(trial.state, .completed, "trial \(index)")
+            }
+        }
+        XCTAssertEqual(try store.sweep(sweepID).state, .finished)
+        try await cluster.stop()
+    }
+
+    func testLateReportAfterLeaseExpiryIsRejectedAndTheTrialMovesOn() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        _ = try await cluster.coordinator.submit(sweepFileText: GridSweepTests.gridSweep, fileName: "grid.yaml", baseDirectory: dir)
+        let lost = try cluster.worker("lost")
+        defer { lost.close() }
+        let assign = try await lost.assignment()
+        XCTAssertEqual(assign.run["first_seq"], .int(0))
+        _ = try lost.ack(try await lost.report(assign, seq: 0, [metric("val_loss", 1, 0.9)]))
+
+        clock.advance(16)   // past the 15 s lease: the report below is late even before the reaper runs
+        let late = try await lost.report(assign, seq: 1, [metric("val_loss", 2, 0.8)])
+        XCTAssertEqual(GridSweepTests.errorCode(late), .staleLease)
+        let reaped = try await cluster.coordinator.tick()
+        XCTAssertEqual(reaped, [Int64(assign.trialID)])
+        let heartbeat = try lost.ack(try await lost.send(.heartbeat(Heartbeat(trials: [HeldTrial(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch, step: 2)]))))
+        guard case .stop = heartbeat.verdict(for: assign.trialID) else { return XCTFail("a lost lease must be dropped: \(heartbeat)") }
+
+        // The trial goes to the next worker under a new epoch, continuing the report sequence.
+        let next = try cluster.worker("next")
+        defer { next.close() }
+        let again = try await next.assignment()
+        XCTAssertEqual(again.trialID, assign.trialID)
+        XCTAssertGreaterThan(again.leaseEpoch, assign.leaseEpoch)
+        XCTAssertEqual(again.params, assign.params)
+        XCTAssertEqual(again.run["first_seq"], .int(1))
+        let continued = try next.ack(try await next.report(again, seq: 1, [metric("val_loss", 2, 0.7)]))
+        XCTAssertEqual(continued.ackedSeq, 1)
+        let stale = try await lost.report(assign, seq: 2, [metric("val_loss", 3, 0.6)])
+        XCTAssertEqual(GridSweepTests.errorCode(stale), .staleLease)
+        let values = try cluster.coordinator.sweepStore.metrics(trial: Int64(assign.trialID)).map(\.value)
+        XCTAssertEqual(values, [0.9, 0.7])
+        try await cluster.stop()
+    }
+}
