@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+import ThresherCoordinator
+import ThresherNet
+import ThresherStore
+import ThresherWire
+
+/// Which checkpoints cross the network, and the chunked upload into the blob store.
+final class CheckpointUploadTests: XCTestCase {
+    static let sweep = """
+        name: ckpt
+        method: grid
+        command: [python3, train.py, "${args}"]
+        metric: {name: val_loss, goal: minimize}
+        parameters:
+          x: {values: [1, 2]}
+        thresher:
+          retention:
+            keep_top_k: 1
+            keep_top_k_per_trial: 1
+            keep_latest_per_trial: false
+            max_bytes: 1000
+        """
+
+    static func file(_ count: Int, seed: UInt8) -> [UInt8] { (0 ..< count).map { UInt8(truncatingIfNeeded: $0 &* 31) ^ seed } }
+
+    static func digest(_ bytes: [UInt8]) -> Digest32 {
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return Digest32(hasher.finalize()) ?? .zero
+    }
+
+    static func chunk(_ assign: Assign, step: Int64, _ file: [UInt8], offset: Int, count: Int, digest: Digest32? = nil) -> Message {
+        let end = min(file.count, offset + count)
+        return .checkpointChunk(CheckpointChunk(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch, step: step, offset: UInt64(offset),
+                                                totalBytes: UInt64(file.count), digest: digest ?? Self.digest(file),
+                                                data: Array(file[offset ..< end])))
+    }
+
+    func heldBytes(_ store: SweepStore, _ sweep: Int64) throws -> Int64 {
+        try store.heldCheckpoints(sweep: sweep).reduce(0) { $0 + $1.bytes }
+    }
+
+    func testTopKStepIsUploadedInChunksAndWorseOrOversizedStepsAreNot() async throws {
+        let dir = try temporaryDirectory(self)
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
+        let sweepID = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let store = cluster.coordinator.sweepStore
+        let worker = try cluster.worker("w1")
+        defer { worker.close() }
+        let assign = try await worker.assignment()
+        let bytesName = ReservedMetric.checkpointBytes
+
+        // Step 1: the first checkpoint is the sweep's best: upload it.
+        let first = try worker.ack(try await worker.report(assign, seq: 0, [metric(bytesName, 1, 300), metric("val_loss", 1, 0.5)]))
+        XCTAssertEqual(first.verdict(for: assign.trialID), .upload(step: 1))
+        XCTAssertLessThanOrEqual(try heldBytes(store, sweepID), 1000)
+
+        let file1 = Self.file(300, seed: 1)
+        let a = try await worker.send(Self.chunk(assign, step: 1, file1, offset: 0, count: 100))
+        XCTAssertEqual(a, .chunkAck(ChunkAck(trialID: assign.trialID, step: 1, nextOffset: 100, status: .accepted)))
+        let b = try await worker.send(Self.chunk(assign, step: 1, file1, offset: 100, count: 100))
+        XCTAssertEqual(b, .chunkAck(ChunkAck(trialID: assign.trialID, step: 1, nextOffset: 200, status: .accepted)))
+        let resent = try await worker.send(Self.chunk(assign, step: 1, file1, offset: 100, count: 100))
+        XCTAssertEqual(resent, .chunkAck(ChunkAck(trialID: assign.trialID, step: 1, nextOffset: 200, status: .accepted)))
+        let c = try await worker.send(Self.chunk(assign, step: 1, file1, offset: 200, count: 100))
+        XCTAssertEqual(c, .chunkAck(ChunkAck(trialID: assign.trialID, step: 1, nextOffset: 300, status: .complete)))
+        let hex1 = SHA256.hex(of: file1)
+        let onDisk = try Array(Data(contentsOf: URL(fileURLWithPath: try cluster.coordinator.blobStore.blobPath(hex1))))
+        XCTAssertEqual(onDisk, file1)
+        XCTAssertEqual(SHA256.hex(of: onDisk), hex1)
+        let step1 = try XCTUnwrap(try store.checkpoints(trial: Int64(assign.trialID)).first { $0.step == 1 })
+        XCTAssertEqual(step1.state, .stored)
+        XCTAssertEqual(step1.digest, hex1)
+
+        // Step 2 is worse: no upload.
+        let worse = try worker.ack(try await worker.report(assign, seq: 1, [metric(bytesName, 2, 300), metric("val_loss", 2, 0.9)]))
+        XCTAssertEqual(worse.verdict(for: assign.trialID), .proceed)
+        XCTAssertLessThanOrEqual(try heldBytes(store, sweepID), 1000)
+
+        // Step 3 is better, announced after its metric: it displaces step 1 (keep_top_k 1).
+        _ = try worker.ack(try await worker.report(assign, seq: 2, [metric("val_loss", 3, 0.2)]))
+        let better = try worker.ack(try await worker.report(assign, seq: 3, [metric(bytesName, 3, 400)]))
+        XCTAssertEqual(better.verdict(for: assign.trialID), .upload(step: 3))
+        XCTAssertEqual(try store.checkpoints(trial: Int64(assign.trialID)).first { $0.step == 1 }?.state, .evicted)
+        XCTAssertFalse(try cluster.coordinator.blobStore.contains(hex1))
+        XCTAssertLessThanOrEqual(try heldBytes(store, sweepID), 1000)
+
+        // A wrong digest is caught at the last byte and the part discarded; the real file then completes.
+        let file3 = Self.file(400, seed: 3)
+        _ = try await worker.send(Self.chunk(assign, step: 3, file3, offset: 0, count: 200, digest: Self.digest(file1)))
+        let mismatch = try await worker.send(Self.chunk(assign, step: 3, file3, offset: 200, count: 200, digest: Self.digest(file1)))
+        XCTAssertEqual(mismatch, .chunkAck(ChunkAck(trialID: assign.trialID, step: 3, nextOffset: 0, status: .digestMismatch)))
+        _ = try await worker.send(Self.chunk(assign, step: 3, file3, offset: 0, count: 200))
+        let done3 = try await worker.send(Self.chunk(assign, step: 3, file3, offset: 200, count: 200))
+        XCTAssertEqual(done3, .chunkAck(ChunkAck(trialID: assign.trialID, step: 3, nextOffset: 400, status: .complete)))
+        XCTAssertTrue(try cluster.coordinator.blobStore.contains(SHA256.hex(of: file3)))
+
+        // Better still but larger than the whole budget: refused, nothing displaced.
+        let huge = try worker.ack(try await worker.report(assign, seq: 4, [metric(bytesName, 4, 2000), metric("val_loss", 4, 0.05)]))
+        XCTAssertEqual(huge.verdict(for: assign.trialID), .proceed)
+        let refused = try await worker.send(Self.chunk(assign, step: 4, Self.file(2000, seed: 4), offset: 0, count: 100))
+        XCTAssertEqual(refused, .chunkAck(ChunkAck(trialID: assign.trialID, step: 4, nextOffset: 0, status: .refused)))
+        XCTAssertEqual(try store.heldCheckpoints(sweep: sweepID).map(\.step), [3])
+        XCTAssertLessThanOrEqual(try heldBytes(store, sweepID), 1000)
+
+        // Done, then the stored best survives the trial's end.
+        _ = try await worker.done(assign, step: 4)
+        XCTAssertEqual(try store.heldCheckpoints(sweep: sweepID).map(\.step), [3])
+        let stats = await cluster.coordinator.statistics
+        XCTAssertEqual(stats.uploadsRequested, 2)
+        try await cluster.stop()
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+import ThresherCoordinator
+import ThresherNet
+import ThresherStore
+import ThresherWire
+
+/// A coordinator restarted on the same state directory continues the sweep it was running.
+final class RestartTests: XCTestCase {
+    static let sweep = """
+        name: restart
+        method: random
+        run_cap: 6
+        command: [python3, train.py, "${args}"]
+        metric: {name: loss, goal: minimize}
+        parameters:
+          lr: {distribution: log_uniform_values, min: 0.0001, max: 0.1}
+          width: {values: [16, 32, 64]}
+        thresher:
+          seed: 11
+        """
+
+    /// What one trial produced: its parameters and final metric, by searcher index.
+    struct Result: Equatable { var params: ParamMap; var loss: Double }
+
+    /// A deterministic fake worker's loss for a trial.
+    static func loss(_ params: ParamMap, step: Int64) -> Double {
+        var lr = 0.0, width = 0.0
+        if case .double(let v) = params["lr"] { lr = v }
+        if case .int(let v) = params["width"] { width = Double(v) }
+        return abs(log10(lr) + 2.5) + width / 100 + 1 / Double(step)
+    }
+
+    static func index(_ assign: Assign) -> Int? {
+        if case .int(let seed) = assign.run["seed"] { Int(seed - 11) } else { nil }
+    }
+
+    /// Runs one trial from its `first_seq` to step 3 and reports Done.
+    static func run(_ worker: FakeWorker, _ assign: Assign, upTo last: Int64 = 3) async throws {
+        guard case .int(let first) = assign.run["first_seq"] else { throw TestFailure("no first_seq") }
+        var seq = UInt64(first)
+        for step in Int64(seq + 1) ... last {
+            _ = try worker.ack(try await worker.report(assign, seq: seq, [metric("loss", step, loss(assign.params, step: step))]))
+            seq += 1
+        }
+        if last == 3 { _ = try await worker.done(assign, step: 3) }
+    }
+
+    func testRestartedCoordinatorContinuesTheSweepAsIfUninterrupted() async throws {
+        // Uninterrupted run.
+        let dirA = try temporaryDirectory(self)
+        let a = try TestCoordinator(stateDirectory: dirA, clock: TestClock(), socket: dirA + "/a.sock")
+        let sweepA = try await a.coordinator.submit(sweepFileText: Self.sweep, fileName: "r.yaml", baseDirectory: dirA)
+        let workerA = try a.worker("w")
+        var expected: [Int: Result] = [:]
+        while case .assign(let assign) = try await workerA.request() {
+            guard let index = Self.index(assign) else { return XCTFail("no seed in run map") }
+            try await Self.run(workerA, assign)
+            expected[index] = Result(params: assign.params, loss: Self.loss(assign.params, step: 3))
+        }
+        workerA.close()
+        XCTAssertEqual(expected.count, 6)
+        XCTAssertEqual(try a.coordinator.sweepStore.sweep(sweepA).state, .finished)
+        try await a.stop()
+
+        // Interrupted: three trials done, a fourth half-way, then the coordinator goes away.
+        let dirB = try temporaryDirectory(self)
+        let clock = TestClock()
+        let b1 = try TestCoordinator(stateDirectory: dirB, clock: clock, socket: dirB + "/b1.sock")
+        let sweepB = try await b1.coordinator.submit(sweepFileText: Self.sweep, fileName: "r.yaml", baseDirectory: dirB)
+        let before = try b1.worker("w")
+        var seen: [Int: Result] = [:]
+        var handedOut: [Int] = []
+        for _ in 0 ..< 3 {
+            let assign = try await before.assignment()
+            guard let index = Self.index(assign) else { return XCTFail("no seed in run map") }
+            handedOut.append(index)
+            try await Self.run(before, assign)
+            seen[index] = Result(params: assign.params, loss: Self.loss(assign.params, step: 3))
+        }
+        let inFlight = try await before.assignment()
+        guard let inFlightIndex = Self.index(inFlight) else { return XCTFail("no seed in run map") }
+        handedOut.append(inFlightIndex)
+        try await Self.run(before, inFlight, upTo: 1)
+        before.close()
+        try await b1.stop()
+
+        // Restart on the same state directory. The in-flight trial's lease runs out and it is
+        // handed out again (same index, same parameters); the rest of the sweep follows.
+        let b2 = try TestCoordinator(stateDirectory: dirB, clock: clock, socket: dirB + "/b2.sock")
+        clock.advance(16)
+        let reaped = try await b2.coordinator.tick()
+        XCTAssertEqual(reaped.count, 1)
+        let after = try b2.worker("w2")
+        while case .assign(let assign) = try await after.request() {
+            guard let index = Self.index(assign) else { return XCTFail("no seed in run map") }
+            if index != inFlightIndex { handedOut.append(index) } else { XCTAssertEqual(assign.params, inFlight.params) }
+            try await Self.run(after, assign)
+            seen[index] = Result(params: assign.params, loss: Self.loss(assign.params, step: 3))
+        }
+        after.close()
+        XCTAssertEqual(handedOut.count, 6)
+        XCTAssertEqual(Set(handedOut).count, 6, "no trial index handed out twice: \(handedOut)")
+        XCTAssertEqual(seen, expected)
+        let storeB = b2.coordinator.sweepStore
+        XCTAssertEqual(try storeB.sweep(sweepB).state, .finished)
+        XCTAssertEqual(try storeB.trials(sweep: sweepB).count, 6)
+        // Every value reported was stored exactly once, under the seqs the attempts used.
+        for trial in try storeB.trials(sweep: sweepB) {
+            XCTAssertEqual(try storeB.metrics(trial: trial.id).map(\.seq), [0, 1, 2], "trial \(trial.id)")
+        }
+        try await b2.stop()
+    }
+}
