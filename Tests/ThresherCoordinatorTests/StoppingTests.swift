@@ -28,6 +28,16 @@ final class StoppingTests: XCTestCase {
     }
 
     func testHyperbandStopsTheSameTrialsWithTheSameExplanationsAsTheSimulator() async throws {
+        try await runHyperbandAgainstSimulator(restartAfterTick: nil)
+    }
+
+    /// The rebuilt policy (stored values replayed in order) must decide exactly what the live one
+    /// would have: restart the coordinator half-way and the stops still match the simulator.
+    func testHyperbandDecisionsSurviveACoordinatorRestart() async throws {
+        try await runHyperbandAgainstSimulator(restartAfterTick: 3)
+    }
+
+    func runHyperbandAgainstSimulator(restartAfterTick: Int?) async throws {
         let parallel = 3
         var jsonl = ""
         for (trial, values) in Self.curves.enumerated() {
@@ -39,10 +49,10 @@ final class StoppingTests: XCTestCase {
         XCTAssertFalse(predictedStops.isEmpty, "the curves must make hyperband stop something")
 
         let dir = try temporaryDirectory(self)
-        let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
+        let clock = TestClock()
+        var cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
         let sweepID = try await cluster.coordinator.submit(sweepFileText: Self.hyperbandSweep, fileName: "hb.yaml", baseDirectory: dir)
-        let worker = try cluster.worker("w1", slots: UInt16(parallel))
-        defer { worker.close() }
+        var worker = try cluster.worker("w1", slots: UInt16(parallel))
 
         // The simulator's schedule: fill free slots in index order, then every running trial in
         // ascending index reports its next point; a stop or the curve's end frees the slot.
@@ -50,7 +60,16 @@ final class StoppingTests: XCTestCase {
         var reported: [Int: Int] = [:]
         var indexOf: [UInt64: Int] = [:]
         var observedStops: [Int: String] = [:]
+        var tick = 0
         while true {
+            if tick == restartAfterTick {
+                // Leases survive the restart; the worker reconnects and carries on with its trials.
+                worker.close()
+                try await cluster.stop()
+                cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c2.sock")
+                worker = try cluster.worker("w1", slots: UInt16(parallel))
+            }
+            tick += 1
             while running.count < parallel {
                 guard case .assign(let assign) = try await worker.request() else { break }
                 guard case .int(let x) = assign.params["x"] else { return XCTFail("no x in \(assign.params)") }
@@ -75,6 +94,7 @@ final class StoppingTests: XCTestCase {
                 }
             }
         }
+        worker.close()
         XCTAssertEqual(observedStops, predictedStops)
         let store = cluster.coordinator.sweepStore
         for trial in try store.trials(sweep: sweepID) {
