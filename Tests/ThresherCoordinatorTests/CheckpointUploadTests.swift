@@ -111,4 +111,33 @@ final class CheckpointUploadTests: XCTestCase {
         XCTAssertEqual(stats.uploadsRequested, 2)
         try await cluster.stop()
     }
+
+    func testRequeuedTrialResumesFromItsLatestStoredCheckpoint() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        // keep_latest_per_trial (default true): a running trial's latest checkpoint is kept for resume.
+        let sweep = Self.sweep.replacingOccurrences(of: "keep_latest_per_trial: false", with: "keep_latest_per_trial: true")
+        _ = try await cluster.coordinator.submit(sweepFileText: sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let lost = try cluster.worker("lost")
+        defer { lost.close() }
+        let assign = try await lost.assignment()
+        let ack = try lost.ack(try await lost.report(assign, seq: 0, [metric(ReservedMetric.checkpointBytes, 4, 256), metric("val_loss", 4, 0.7)]))
+        XCTAssertEqual(ack.verdict(for: assign.trialID), .upload(step: 4))
+        let file = Self.file(256, seed: 9)
+        let complete = try await lost.send(Self.chunk(assign, step: 4, file, offset: 0, count: 256))
+        XCTAssertEqual(complete, .chunkAck(ChunkAck(trialID: assign.trialID, step: 4, nextOffset: 256, status: .complete)))
+
+        clock.advance(16)
+        _ = try await cluster.coordinator.tick()
+        let next = try cluster.worker("next")
+        defer { next.close() }
+        let again = try await next.assignment()
+        XCTAssertEqual(again.trialID, assign.trialID)
+        XCTAssertEqual(again.resumeFrom, ResumePoint(step: 4, digest: Self.digest(file), byteCount: 256))
+        // A resent chunk of a checkpoint already stored is answered "complete" whoever sends it.
+        let late = try await lost.send(Self.chunk(assign, step: 4, file, offset: 0, count: 10))
+        XCTAssertEqual(late, .chunkAck(ChunkAck(trialID: assign.trialID, step: 4, nextOffset: 256, status: .complete)))
+        try await cluster.stop()
+    }
 }
