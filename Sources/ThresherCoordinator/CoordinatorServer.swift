@@ -17,8 +17,8 @@ public final class CoordinatorServer: Sendable {
     public init(coordinator: Coordinator, options: CoordinatorOptions, listen urls: [String], token: ClusterToken,
                 serverOptions: ClusterServerOptions = ClusterServerOptions(), tickInterval: Duration = .seconds(1)) throws {
         var server = serverOptions
-        server.heartbeatInterval = .milliseconds(Int64(options.heartbeatInterval * 1000))
-        server.leaseTimeout = .milliseconds(Int64(options.leaseTimeout * 1000))
+        server.heartbeatInterval = Self.duration(options.heartbeatInterval)
+        server.leaseTimeout = Self.duration(options.leaseTimeout)
         let cluster = try ClusterServer(listen: urls, token: token, options: server)
         self.coordinator = coordinator
         self.cluster = cluster
@@ -32,6 +32,12 @@ public final class CoordinatorServer: Sendable {
                 do { try await coordinator.tick() } catch { logger.error("lease expiry failed: \(error)") }
             }
         }
+    }
+
+    /// Seconds as a Duration, clamped to 1 ms … 1 day so a bad setting cannot trap the conversion.
+    static func duration(_ seconds: TimeInterval) -> Duration {
+        let clamped = seconds.isFinite ? min(max(seconds, 0.001), 86_400) : 15
+        return .milliseconds(Int64(clamped * 1000))
     }
 
     public func close() {
