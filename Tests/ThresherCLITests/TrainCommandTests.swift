@@ -160,6 +160,31 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(output.hasPrefix("match"), output)
     }
 
+    /// W1 as the sweep file runs it, on the real BoolQ dev split and GloVe vectors (two steps of a
+    /// small model: the point is that trial 0's program runs end to end on the real files).
+    func testW1SweepTrialRunsOnTheRealData() throws {
+        let shared = ThresherProcess.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+        for file in ["boolq/dev.jsonl", "glove/glove.6B.50d.top20000.txt.gz"]
+        where !FileManager.default.fileExists(atPath: shared.appendingPathComponent(file).path) {
+            throw XCTSkip("W1 sweep trial: ../shared/data/\(file) is not here")
+        }
+        let expand = try ThresherProcess.run(["sweep", "expand", "examples/w1-boolq-gru.yaml", "--json", "--programs", "--count", "1"])
+        XCTAssertEqual(expand.status, 0, expand.stderr)
+        var argv = try XCTUnwrap(try json(try XCTUnwrap(expand.lines.first))["argv"] as? [String])
+        let epochs = try XCTUnwrap(argv.firstIndex(of: "--epochs"))
+        // Two steps and a small hidden size (a later --param wins): debug builds run the GRU slowly,
+        // and the whole validation and test splits are still evaluated.
+        argv.replaceSubrange(epochs...(epochs + 1), with: ["--max-steps", "2", "--cache-dir", folder.appendingPathComponent("cache").path])
+        argv += ["--param", "hidden_size=8"]
+        let run = try ThresherProcess.run(Array(argv.dropFirst()))
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("train 2270, validation 500, test 500"), run.stderr)
+        let evaluation = try json(try XCTUnwrap(run.lines.first))
+        XCTAssertEqual(evaluation["step"] as? Int, 2)
+        XCTAssertNotNil(evaluation["val_balanced_accuracy"])
+        XCTAssertEqual(try json(try XCTUnwrap(run.lines.last))["test_examples"] as? Int, 500)
+    }
+
     func testBadInputExitsTwoWithAClearMessage() throws {
         let data = try csv()
         func expectTwo(_ arguments: [String], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) throws {

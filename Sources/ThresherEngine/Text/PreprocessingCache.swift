@@ -1,7 +1,7 @@
 import Foundation
 import ThresherWire
 
-/// SHA-256 (ThresherWire's) over length-framed fields: the cache key and content digests.
+/// SHA-256 (ThresherWire's) over length-framed fields: the cache key.
 /// Framing each field by its length means no two different field sequences hash the same byte
 /// stream ("ab","c" vs "a","bc").
 final class CacheKeyHasher {
@@ -45,10 +45,10 @@ final class CacheKeyHasher {
 /// Guarantees:
 /// - An entry is one safetensors file `<folder>/boolq-<key>.safetensors`, written atomically
 ///   (`SafeTensorsFile.write(toFile:)`: temporary file, fsync, rename), with the key, format
-///   version, settings, split, report and a SHA-256 of every tensor's contents in its metadata.
+///   version, settings, split, report and a CRC32C of every tensor's contents in its metadata.
 /// - A hit is returned only if the file parses, its key, version and settings match, every tensor
 ///   has the shape the report implies ([N, T, D] inputs, [N] lengths and labels), the content
-///   digest matches and the datasets validate. Anything else (truncated, corrupt, edited, another
+///   checksum matches and the datasets validate. Anything else (truncated, corrupt, edited, another
 ///   version) is a miss: the pipeline runs again and the file is overwritten. A cache file is never
 ///   trusted on its name alone.
 /// - Failing to write the cache (read-only folder, full disk) does not fail the run: the computed
@@ -57,7 +57,8 @@ public struct PreprocessingCache: Sendable {
     /// Bumped whenever the pipeline's output for the same inputs and settings could change; the
     /// test `PipelineRevisionTests` pins a digest of that output so a change cannot slip by unbumped.
     /// 2: the tokenizer's quote and apostrophe handling changed after version 1 entries were written.
-    public static let formatVersion = 2
+    /// 3: the content check became a CRC32C (metadata `content.crc32c`).
+    public static let formatVersion = 3
 
     public let folder: String
 
@@ -129,21 +130,27 @@ public struct PreprocessingCache: Sendable {
             "splits": zip(Self.splitNames, sets).filter { $0.1 != nil }.map(\.0).joined(separator: ","),
             "report": String(decoding: report, as: UTF8.self),
             "description": output.splits.description,
-            "content.sha256": Self.contentDigest(tensors) ?? "",
+            "content.crc32c": Self.contentChecksum(tensors),
         ]
         try SafeTensorsFile(tensors: tensors, metadata: metadata).write(toFile: path)
     }
 
-    /// SHA-256 over every tensor's name, shape and little-endian float bytes, in name order.
-    static func contentDigest(_ tensors: [String: Tensor]) -> String? {
-        let hash = CacheKeyHasher()
+    /// CRC32C over every tensor's name, shape and little-endian float bytes, in name order. It
+    /// guards against torn or bit-flipped files, not against a forger (whoever can write the cache
+    /// folder can write any key), so a checksum is enough — and a SHA-256 of the 175 MB W1 entry
+    /// cost ~50 s per hit in debug builds.
+    static func contentChecksum(_ tensors: [String: Tensor]) -> String {
+        var crc = CRC32C()
         for name in tensors.keys.sorted() {
             guard let t = tensors[name] else { continue }
-            hash.field(name)
-            hash.field(t.shape.map(String.init).joined(separator: ","))
-            hash.field(t.storage)
+            crc.update(Array("\(name)|\(t.shape.map(String.init).joined(separator: ","))|".utf8))
+            #if _endian(little)
+            t.storage.withUnsafeBytes { crc.update($0) }
+            #else
+            for v in t.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { crc.update($0) } }
+            #endif
         }
-        return hash.hex()
+        return String(crc.checksum, radix: 16)
     }
 
     /// The cached output at `path` if, and only if, every check passes (see the type's documentation).
@@ -157,7 +164,7 @@ public struct PreprocessingCache: Sendable {
               let report = try? JSONDecoder().decode(BoolQPipelineReport.self, from: Data(reportJSON.utf8)),
               let present = file.metadata["splits"]?.split(separator: ",").map(String.init),
               present.first == "train",
-              let digest = file.metadata["content.sha256"], digest == Self.contentDigest(file.tensors)
+              let checksum = file.metadata["content.crc32c"], checksum == Self.contentChecksum(file.tensors)
         else { return nil }
         let counts = ["train": report.trainCount, "validation": report.validationCount, "test": report.testCount]
         var expectedNames = Set<String>()
