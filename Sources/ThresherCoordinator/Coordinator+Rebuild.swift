@@ -77,13 +77,40 @@ extension Coordinator {
             replay.append((time, trial.id, 0, .ended(index: index, stopped: trial.state == .stopped)))
         }
         replay.sort { ($0.time, $0.event.rank, $0.trial, $0.order) < ($1.time, $1.event.rank, $1.trial, $1.order) }
+        var lost: [StopDecision] = []
         for entry in replay {
             switch entry.event {
             case .started(let index): runtime.policy.trialStarted(index)
-            // Decisions were applied (stored) when they were first taken; replaying only restores state.
-            case let .value(index, step, value): _ = runtime.policy.report(trial: index, step: step, value: value)
+            case let .value(index, step, value):
+                // Decisions naming ended trials were stored when first taken. One naming a trial
+                // that has not ended was lost: the report was stored, then the process died
+                // before the stop was. Store it now.
+                for decision in runtime.policy.report(trial: index, step: step, value: value) {
+                    if let id = runtime.trialByIndex[decision.trial], let trial = trials.first(where: { $0.id == id }),
+                       !trial.state.isTerminal {
+                        lost.append(decision)
+                    }
+                }
             case let .ended(index, stopped): runtime.policy.trialEnded(index, stopped: stopped)
             }
+        }
+        for decision in lost {
+            guard let id = runtime.trialByIndex[decision.trial] else { continue }
+            let current = try store.trial(id)
+            let explanation = SweepRuntime.storeExplanation(decision.explanation, step: runtime.lastStep[id])
+            if current.state.isLeased {
+                try store.stop(trial: id, explanation: explanation, now: now)
+            } else if current.state == .pending {
+                try store.cancel(trial: id, reason: explanation.message, now: now)
+            } else {
+                continue
+            }
+            runtime.policy.trialEnded(decision.trial, stopped: true)
+            var metric: Double?
+            if let name = runtime.metricName {
+                metric = try store.metrics(trial: id, name: name).last(where: { $0.value.isFinite })?.value
+            }
+            runtime.searcher.observe(index: decision.trial, metric: metric, outcome: .stopped)
         }
         return runtime
     }

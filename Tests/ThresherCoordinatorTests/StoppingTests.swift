@@ -147,3 +147,57 @@ final class StoppingTests: XCTestCase {
         try await cluster.stop()
     }
 }
+
+/// A stop decided from a report that was stored just before the coordinator died is stored at
+/// the next start, not lost.
+final class LostStopTests: XCTestCase {
+    static let sweep = """
+        name: median
+        method: grid
+        command: [python3, train.py, "${args}"]
+        metric: {name: loss, goal: minimize}
+        parameters:
+          x: {values: [0, 1, 2]}
+        early_terminate: {type: median, warmup_steps: 0, min_trials: 1}
+        """
+
+    /// Trial 0 reports a good value; trial 1 a much worse one, which the median rule stops.
+    /// With `crash`, trial 1's report goes into the store behind the coordinator's back (as if the
+    /// process died after storing it), and the coordinator is then reopened.
+    func run(crash: Bool) async throws -> Trial {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        var cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        _ = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "m.yaml", baseDirectory: dir)
+        let worker = try cluster.worker("w", slots: 2)
+        let good = try await worker.assignment()
+        let bad = try await worker.assignment()
+        _ = try worker.ack(try await worker.report(good, seq: 0, [metric("loss", 1, 1.0)]))
+        if crash {
+            worker.close()
+            try await cluster.stop()
+            let store = try SweepStore(path: dir + "/thresher.sqlite")
+            let outcome = try store.appendReport(trial: Int64(bad.trialID), seq: 0, epoch: Int64(bad.leaseEpoch),
+                                                 points: [MetricPoint(step: 1, name: "loss", value: 50, time: clock.now())], now: clock.now())
+            XCTAssertEqual(outcome, .stored(points: 1))
+            try store.close()
+            cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c2.sock")
+        } else {
+            let ack = try worker.ack(try await worker.report(bad, seq: 0, [metric("loss", 1, 50)]))
+            XCTAssertNotNil(ack.stops[bad.trialID])
+            worker.close()
+        }
+        let trial = try cluster.coordinator.sweepStore.trial(Int64(bad.trialID))
+        try await cluster.stop()
+        return trial
+    }
+
+    func testStopLostInACrashIsStoredOnRestart() async throws {
+        let live = try await run(crash: false)
+        XCTAssertEqual(live.state, .stopped)
+        let rebuilt = try await run(crash: true)
+        XCTAssertEqual(rebuilt.state, .stopped)
+        XCTAssertEqual(rebuilt.decodedStopExplanation?.message, live.decodedStopExplanation?.message)
+        XCTAssertEqual(rebuilt.decodedStopExplanation?.rule, "median")
+    }
+}
