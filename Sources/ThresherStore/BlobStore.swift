@@ -200,11 +200,7 @@ public final class BlobStore: Sendable {
     /// `readChunk` and `verify`.
     public func read(_ digest: String) throws -> [UInt8] {
         let path = try blobPath(digest)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw BlobStoreError.notFound(digest: digest) }
-            throw BlobStoreError.io(operation: "open", path: path, errno: errno)
-        }
+        let fd = try openBlob(path, digest: digest)
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw BlobStoreError.io(operation: "fstat", path: path, errno: errno) }
@@ -222,16 +218,22 @@ public final class BlobStore: Sendable {
     public func readChunk(_ digest: String, offset: Int64, count: Int) throws -> [UInt8] {
         let path = try blobPath(digest)
         guard offset >= 0, count >= 0 else { throw BlobStoreError.invalidRange(offset: offset, count: count) }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw BlobStoreError.notFound(digest: digest) }
-            throw BlobStoreError.io(operation: "open", path: path, errno: errno)
-        }
+        let fd = try openBlob(path, digest: digest)
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: count)
         let got = try readFully(fd: fd, into: &bytes, at: offset, path: path)
         bytes.removeSubrange(got...)
         return bytes
+    }
+
+    /// A read-only descriptor of the blob at `path`; `notFound` when it does not exist.
+    private func openBlob(_ path: String, digest: String) throws -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw BlobStoreError.notFound(digest: digest) }
+            throw BlobStoreError.io(operation: "open", path: path, errno: errno)
+        }
+        return fd
     }
 
     /// Size in bytes of a stored blob.
@@ -249,11 +251,7 @@ public final class BlobStore: Sendable {
     /// matches its name.
     public func verify(_ digest: String) throws {
         let path = try blobPath(digest)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw BlobStoreError.notFound(digest: digest) }
-            throw BlobStoreError.io(operation: "open", path: path, errno: errno)
-        }
+        let fd = try openBlob(path, digest: digest)
         defer { close(fd) }
         let actual = try hashFile(fd: fd, path: path)
         guard actual == digest else { throw BlobStoreError.corrupt(digest: digest, actual: actual) }
