@@ -134,6 +134,7 @@ extension Coordinator {
             return
         }
         counters.stopsDecided += 1
+        options.logger.info("trial \(trialID) (index \(decision.trial)) stopped: \(explanation.message)")
         try trialEnded(try store.trial(trialID), outcome: .stopped)
     }
 

@@ -28,8 +28,6 @@ public actor Coordinator {
     let blobs: BlobStore
     let options: CoordinatorOptions
     var sweeps: [Int64: SweepRuntime] = [:]
-    /// Trial id → its sweep, for trials of sweeps held in memory.
-    var sweepOfTrial: [Int64: Int64] = [:]
     /// Verdicts waiting for the next Ack to the worker holding the trial (keyed by worker id).
     var pendingVerdicts: [String: [TrialVerdict]] = [:]
     var counters = CoordinatorStatistics()
@@ -44,14 +42,10 @@ public actor Coordinator {
         blobs = try BlobStore(stateDirectory: stateDirectory)
         self.options = options
         var rebuilt: [Int64: SweepRuntime] = [:]
-        var owners: [Int64: Int64] = [:]
         for sweep in try store.sweeps() where sweep.state == .active || sweep.state == .paused {
-            let runtime = try Self.rebuild(sweep: sweep, store: store, now: options.clock())
-            rebuilt[sweep.id] = runtime
-            for trial in runtime.indexByTrial.keys { owners[trial] = sweep.id }
+            rebuilt[sweep.id] = try Self.rebuild(sweep: sweep, store: store, now: options.clock())
         }
         sweeps = rebuilt
-        sweepOfTrial = owners
     }
 
     /// The store, for status queries and tests. Reads only; decisions go through the actor.
@@ -151,7 +145,6 @@ public actor Coordinator {
                                           maxAttempts: options.maxAttempts, now: now())
             runtime.remember(trial: trial.id, index: suggestion.index)
             sweeps[sweep.id] = runtime
-            sweepOfTrial[trial.id] = sweep.id
             return true
         }
         return false
@@ -188,7 +181,12 @@ public actor Coordinator {
     func now() -> Date { options.clock() }
 
     func reject(_ code: ErrorCode, _ detail: String) -> Message {
-        counters.rejected["\(code)", default: 0] += 1
+        let count = counters.rejected["\(code)", default: 0] + 1
+        counters.rejected["\(code)"] = count
+        // A confused or hostile worker must not flood the log: the 1st, 2nd, 4th, 8th, ... of each kind.
+        if count & (count - 1) == 0 {
+            options.logger.warning("refused a request (\(code), \(count) so far): \(detail)")
+        }
         return .error(ErrorReply(code: code, detail: detail))
     }
 
