@@ -8,7 +8,7 @@ import ThresherWire
 /// Order per message (each step committed before the next, all before the reply):
 /// Report — mark running → store the batch (`appendReport`) → feed the policy → store every stop
 /// it decides → record and reserve checkpoints that enter the retention set → reply.
-/// Done — mark running → store final metrics as one more report → complete → reply.
+/// Done — mark running → complete → searcher and policy told → reply.
 extension Coordinator {
     func handleReport(worker: String, _ report: Report) throws -> Message {
         let (trialID, epoch) = try ids(report.trialID, report.leaseEpoch)
@@ -75,17 +75,9 @@ extension Coordinator {
             return .ack(Ack(ackedSeq: try ackedSeq(trialID), verdicts: takeVerdicts(worker: worker)))
         }
         try markRunningIfAssigned(trial, epoch: epoch)
-        if !done.finalMetrics.isEmpty {
-            // Final metrics are kept like any report (one more seq), so they are stored once and a
-            // rebuild sees what the searcher saw.
-            let time = now()
-            let points = done.finalMetrics.map { MetricPoint(step: $0.step, name: $0.name, value: $0.value, time: time) }
-            let seq = try store.nextReportSeq(trial: trialID)
-            if case .staleLease(let current) = try store.appendReport(trial: trialID, seq: seq, epoch: epoch, points: points, now: time) {
-                throw RequestError(code: .staleLease, detail: "trial \(trialID): lease epoch \(epoch) is not live (current \(current))")
-            }
-            try feedPolicy(trial: trial, records: done.finalMetrics, excludingSelf: true)
-        }
+        // `finalMetrics` repeat the last metrics line, which the worker has already reported (it
+        // sends Done only after its Reports are acknowledged). Storing or feeding them again would
+        // count that line twice, so they are not used: the searcher sees the last stored value.
         try store.complete(trial: trialID, epoch: epoch, now: now())
         try trialEnded(try store.trial(trialID), outcome: .completed)
         return .ack(Ack(ackedSeq: try ackedSeq(trialID), verdicts: takeVerdicts(worker: worker)))
@@ -104,7 +96,7 @@ extension Coordinator {
 
     /// Feeds the sweep metric's values of `records` to the policy in order and applies every stop it
     /// decides (durably) before returning.
-    func feedPolicy(trial: Trial, records: [ThresherWire.MetricRecord], excludingSelf: Bool = false) throws {
+    func feedPolicy(trial: Trial, records: [ThresherWire.MetricRecord]) throws {
         guard var runtime = sweeps[trial.sweepId], let index = runtime.indexByTrial[trial.id],
               let name = runtime.metricName else { return }
         var decisions: [StopDecision] = []
@@ -113,7 +105,7 @@ extension Coordinator {
             decisions += runtime.policy.report(trial: index, step: record.step, value: record.value)
         }
         sweeps[trial.sweepId] = runtime
-        for decision in decisions where !(excludingSelf && decision.trial == index) {
+        for decision in decisions {
             try applyStop(sweep: trial.sweepId, decision)
         }
     }

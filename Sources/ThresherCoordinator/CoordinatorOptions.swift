@@ -158,7 +158,9 @@ enum RunMap {
             ("goal", .string((spec.metric?.goal ?? .minimize).rawValue)),
             ("seed", .int(Int64(bitPattern: seed))),
             ("sweep_name", .string(sweepName)),
-            ("first_seq", .int(firstSeq)),
+            // Seqs start at 1 (the worker's numbering); an attempt after a lost lease starts past
+            // every seq its predecessors used, which the store refuses to reuse.
+            ("first_seq", .int(max(1, firstSeq))),
         ])
     }
 }

@@ -53,14 +53,14 @@ final class GridSweepTests: XCTestCase {
             XCTAssertEqual(assign.run["goal"], .string("minimize"))
             XCTAssertEqual(assign.run["sweep_name"], .string("grid-9"))
             XCTAssertEqual(Array(assign.run.argv.prefix(2)), ["python3", "train.py"])
-            for seq: UInt64 in 0 ..< 3 {
-                let step = Int64(seq + 1)
+            for seq: UInt64 in 1 ... 3 {
+                let step = Int64(seq)
                 let records = [metric("val_loss", step, Self.loss(assign.params, step: step)), metric("train_loss", step, 0.5)]
                 let ack = try worker.ack(try await worker.report(assign, seq: seq, records))
                 XCTAssertEqual(ack.ackedSeq, seq)
                 XCTAssertEqual(ack.verdict(for: assign.trialID), .proceed)
                 sent += records.count
-                if handedOut.count == 4 && seq == 1 {
+                if handedOut.count == 4 && seq == 2 {
                     // A reconnect: the worker's connection drops after its report; it comes back
                     // on a new connection and resends the report whose Ack it never saw.
                     worker.close()
@@ -71,7 +71,9 @@ final class GridSweepTests: XCTestCase {
                     XCTAssertEqual(resent.ackedSeq, seq)
                 }
             }
-            _ = try await worker.done(assign, step: 3)
+            // Like the real worker, Done repeats the last line's values; they are not stored again.
+            _ = try await worker.done(assign, step: 3, final: [metric("val_loss", 3, Self.loss(assign.params, step: 3)),
+                                                               metric("train_loss", 3, 0.5)])
         }
         XCTAssertEqual(handedOut.count, 9)
         XCTAssertEqual(Set(handedOut).count, 9)
@@ -81,7 +83,7 @@ final class GridSweepTests: XCTestCase {
         var stored = 0
         for trial in try store.trials(sweep: sweepID) {
             let metrics = try store.metrics(trial: trial.id)
-            XCTAssertEqual(metrics.map(\.seq), [0, 0, 1, 1, 2, 2], "trial \(trial.id)")
+            XCTAssertEqual(metrics.map(\.seq), [1, 1, 2, 2, 3, 3], "trial \(trial.id)")
             stored += metrics.count
         }
         XCTAssertEqual(stored, sent)

@@ -35,15 +35,13 @@ final class RestartTests: XCTestCase {
         if case .int(let seed) = assign.run["seed"] { Int(seed - 11) } else { nil }
     }
 
-    /// Runs one trial from its `first_seq` to step 3 and reports Done.
+    /// Runs one trial from its `first_seq` to step 3 (seq n carries step n) and reports Done.
     static func run(_ worker: FakeWorker, _ assign: Assign, upTo last: Int64 = 3) async throws {
         guard case .int(let first) = assign.run["first_seq"] else { throw TestFailure("no first_seq") }
-        var seq = UInt64(first)
-        for step in Int64(seq + 1) ... last {
-            _ = try worker.ack(try await worker.report(assign, seq: seq, [metric("loss", step, loss(assign.params, step: step))]))
-            seq += 1
+        for step in first ... last {
+            _ = try worker.ack(try await worker.report(assign, seq: UInt64(step), [metric("loss", step, loss(assign.params, step: step))]))
         }
-        if last == 3 { _ = try await worker.done(assign, step: 3) }
+        if last == 3 { _ = try await worker.done(assign, step: 3, final: [metric("loss", 3, loss(assign.params, step: 3))]) }
     }
 
     func testRestartedCoordinatorContinuesTheSweepAsIfUninterrupted() async throws {
@@ -107,7 +105,7 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(try storeB.trials(sweep: sweepB).count, 6)
         // Every value reported was stored exactly once, under the seqs the attempts used.
         for trial in try storeB.trials(sweep: sweepB) {
-            XCTAssertEqual(try storeB.metrics(trial: trial.id).map(\.seq), [0, 1, 2], "trial \(trial.id)")
+            XCTAssertEqual(try storeB.metrics(trial: trial.id).map(\.seq), [1, 2, 3], "trial \(trial.id)")
         }
         try await b2.stop()
     }

@@ -119,11 +119,11 @@ final class StoppingTests: XCTestCase {
         let lost = try cluster.worker("lost")
         defer { lost.close() }
         let assign = try await lost.assignment()
-        XCTAssertEqual(assign.run["first_seq"], .int(0))
-        _ = try lost.ack(try await lost.report(assign, seq: 0, [metric("val_loss", 1, 0.9)]))
+        XCTAssertEqual(assign.run["first_seq"], .int(1))
+        _ = try lost.ack(try await lost.report(assign, seq: 1, [metric("val_loss", 1, 0.9)]))
 
         clock.advance(16)   // past the 15 s lease: the report below is late even before the reaper runs
-        let late = try await lost.report(assign, seq: 1, [metric("val_loss", 2, 0.8)])
+        let late = try await lost.report(assign, seq: 2, [metric("val_loss", 2, 0.8)])
         XCTAssertEqual(GridSweepTests.errorCode(late), .staleLease)
         let reaped = try await cluster.coordinator.tick()
         XCTAssertEqual(reaped, [Int64(assign.trialID)])
@@ -137,10 +137,13 @@ final class StoppingTests: XCTestCase {
         XCTAssertEqual(again.trialID, assign.trialID)
         XCTAssertGreaterThan(again.leaseEpoch, assign.leaseEpoch)
         XCTAssertEqual(again.params, assign.params)
-        XCTAssertEqual(again.run["first_seq"], .int(1))
-        let continued = try next.ack(try await next.report(again, seq: 1, [metric("val_loss", 2, 0.7)]))
-        XCTAssertEqual(continued.ackedSeq, 1)
-        let stale = try await lost.report(assign, seq: 2, [metric("val_loss", 3, 0.6)])
+        XCTAssertEqual(again.run["first_seq"], .int(2))
+        // A new attempt reusing its predecessor's seq is refused; from first_seq it is stored.
+        let reused = try await next.report(again, seq: 1, [metric("val_loss", 2, 0.7)])
+        XCTAssertEqual(GridSweepTests.errorCode(reused), .unexpectedMessage)
+        let continued = try next.ack(try await next.report(again, seq: 2, [metric("val_loss", 2, 0.7)]))
+        XCTAssertEqual(continued.ackedSeq, 2)
+        let stale = try await lost.report(assign, seq: 3, [metric("val_loss", 3, 0.6)])
         XCTAssertEqual(GridSweepTests.errorCode(stale), .staleLease)
         let values = try cluster.coordinator.sweepStore.metrics(trial: Int64(assign.trialID)).map(\.value)
         XCTAssertEqual(values, [0.9, 0.7])
