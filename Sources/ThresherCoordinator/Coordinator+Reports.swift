@@ -6,8 +6,8 @@ import ThresherWire
 /// Report, Heartbeat, Done and Failed: the messages answered by `Ack`.
 ///
 /// Order per message (each step committed before the next, all before the reply):
-/// Report — mark running → store the batch (`appendReport`) → feed the policy → store every stop
-/// it decides → record and reserve checkpoints that enter the retention set → reply.
+/// Report — mark running → store the batch (`appendReport`) → record and reserve checkpoints that
+/// enter the retention set → feed the policy → store every stop it decides → reply.
 /// Done — mark running → complete → searcher and policy told → reply.
 extension Coordinator {
     func handleReport(worker: String, _ report: Report) throws -> Message {
@@ -35,9 +35,15 @@ extension Coordinator {
         case .stored:
             counters.reportsStored += 1
         }
-        var verdicts: [TrialVerdict] = []
+        // Checkpoints first, while the lease is certainly live: a trial the policy is about to stop
+        // may still hold one of the sweep's best checkpoints (its upload is accepted after the stop).
+        var verdicts = try considerCheckpoints(trial: trial, epoch: epoch, records: report.batch.records)
         try feedPolicy(trial: trial, records: report.batch.records)
-        verdicts += try considerCheckpoints(trial: trial, epoch: epoch, records: report.batch.records)
+        if !verdicts.isEmpty {
+            // The stop may have released a latest-only reservation made just above: do not ask for it.
+            let uploading = Set(try store.checkpoints(trial: trialID).filter { $0.state == .uploading }.map(\.step))
+            verdicts.removeAll { if case .upload(let step) = $0.verdict { !uploading.contains(step) } else { false } }
+        }
         verdicts += takeVerdicts(worker: worker)
         if !verdicts.contains(where: { $0.trialID == report.trialID }) {
             verdicts.insert(TrialVerdict(trialID: report.trialID, verdict: .proceed), at: 0)

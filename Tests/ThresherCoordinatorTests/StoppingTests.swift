@@ -203,4 +203,25 @@ final class LostStopTests: XCTestCase {
         XCTAssertEqual(rebuilt.decodedStopExplanation?.message, live.decodedStopExplanation?.message)
         XCTAssertEqual(rebuilt.decodedStopExplanation?.rule, "median")
     }
+
+    func testStoppedTrialStillUploadsACheckpointThatEntersTheTopK() async throws {
+        let dir = try temporaryDirectory(self)
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
+        _ = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "m.yaml", baseDirectory: dir)
+        let worker = try cluster.worker("w", slots: 2)
+        defer { worker.close() }
+        let good = try await worker.assignment()
+        let bad = try await worker.assignment()
+        _ = try worker.ack(try await worker.report(good, seq: 1, [metric("loss", 1, 1.0)]))
+        // keep_top_k 3 (default) with two trials: the bad trial's checkpoint is still in the top-k.
+        let ack = try worker.ack(try await worker.report(bad, seq: 1, [metric(ReservedMetric.checkpointBytes, 1, 64), metric("loss", 1, 50)]))
+        XCTAssertNotNil(ack.stops[bad.trialID])
+        XCTAssertTrue(ack.verdicts.contains(TrialVerdict(trialID: bad.trialID, verdict: .upload(step: 1))), "\(ack)")
+        let file = CheckpointUploadTests.file(64, seed: 2)
+        let reply = try await worker.send(CheckpointUploadTests.chunk(bad, step: 1, file, offset: 0, count: 64))
+        XCTAssertEqual(reply, .chunkAck(ChunkAck(trialID: bad.trialID, step: 1, nextOffset: 64, status: .complete)))
+        let trial = try cluster.coordinator.sweepStore.trial(Int64(bad.trialID))
+        XCTAssertEqual(trial.state, .stopped)
+        try await cluster.stop()
+    }
 }
