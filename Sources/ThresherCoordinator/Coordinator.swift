@@ -50,6 +50,7 @@ public actor Coordinator {
 
     /// The store, for status queries and tests. Reads only; decisions go through the actor.
     public nonisolated var sweepStore: SweepStore { store }
+    /// The blob store holding uploaded checkpoints (`<state>/blobs/…`), for `fetch` and tests.
     public nonisolated var blobStore: BlobStore { blobs }
 
     /// Closes the database (tests reopen the same state directory to simulate a restart).
