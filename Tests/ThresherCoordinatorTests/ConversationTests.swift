@@ -82,4 +82,23 @@ final class ConversationTests: XCTestCase {
         XCTAssertNotEqual(next.trialID, trialID)
         try await cluster.stop()
     }
+
+    func testServerTimerReapsExpiredLeases() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock", tickInterval: .milliseconds(20))
+        _ = try await cluster.coordinator.submit(sweepFileText: GridSweepTests.gridSweep, fileName: "g.yaml", baseDirectory: dir)
+        let worker = try cluster.worker("w")
+        defer { worker.close() }
+        let assign = try await worker.assignment()
+        clock.advance(16)
+        // Wait for the timer's tick (bounded, so a broken timer fails instead of hanging).
+        var state = TrialState.assigned
+        for _ in 0 ..< 500 where state != .pending {
+            try await Task.sleep(for: .milliseconds(10))
+            state = try cluster.coordinator.sweepStore.trial(Int64(assign.trialID)).state
+        }
+        XCTAssertEqual(state, .pending)
+        try await cluster.stop()
+    }
 }

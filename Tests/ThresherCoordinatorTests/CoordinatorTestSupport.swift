@@ -25,14 +25,15 @@ final class TestCoordinator: Sendable {
     let clock: TestClock
     let stateDirectory: String
 
-    init(stateDirectory: String, clock: TestClock, socket: String) throws {
+    init(stateDirectory: String, clock: TestClock, socket: String, tickInterval: Duration = .seconds(3600)) throws {
         let options = CoordinatorOptions(leaseTimeout: 15, heartbeatInterval: 5, maxAttempts: 3, retryAfterMs: 5,
                                          clock: { clock.now() })
         coordinator = try Coordinator(stateDirectory: stateDirectory, options: options)
         url = "ipc://\(socket)"
-        // Lease expiry in these tests is driven by `tick()` with the test clock, not by the timer.
+        // Lease expiry in most tests is driven by `tick()` with the test clock; the timer test sets
+        // a short `tickInterval`.
         server = try CoordinatorServer(coordinator: coordinator, options: options, listen: [url], token: try ClusterToken(testToken),
-                                       tickInterval: .seconds(3600))
+                                       tickInterval: tickInterval)
         self.clock = clock
         self.stateDirectory = stateDirectory
     }
