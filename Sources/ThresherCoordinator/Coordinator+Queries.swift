@@ -1,0 +1,68 @@
+import Foundation
+import ThresherStore
+import ThresherSweep
+
+/// One sweep's standing, for `thresher run`'s progress line and `thresher status`.
+public struct SweepProgress: Sendable, Equatable {
+    public var sweepID: Int64
+    public var name: String
+    public var state: SweepState
+    /// Trials created so far by state, and the grid size (nil for unbounded searches).
+    public var counts: [TrialState: Int]
+    public var totalTrials: Int?
+    public var metric: String
+    public var goal: ThresherStore.MetricGoal
+    /// The best value of the sweep's metric any trial reported, with its trial and step.
+    public var best: (trial: Int64, step: Int64, value: Double)?
+    /// Checkpoints held (stored) and their bytes, against the budget.
+    public var storedCheckpoints: Int
+    public var storedBytes: Int64
+    public var maxBytes: Int64?
+
+    public var finished: Bool { state == .finished || state == .stopped }
+
+    public static func == (a: SweepProgress, b: SweepProgress) -> Bool {
+        a.sweepID == b.sweepID && a.state == b.state && a.counts == b.counts && a.best?.trial == b.best?.trial
+            && a.best?.value == b.best?.value && a.storedBytes == b.storedBytes
+    }
+}
+
+extension Coordinator {
+    /// The id of a sweep with this name whose stored file text is `text`, if one exists: submitting
+    /// the same file again continues it instead of starting a copy.
+    public func existingSweep(named name: String, text: String) throws -> Int64? {
+        try store.sweeps().first { $0.name == name && StoredSpec.split($0.spec).text == text }?.id
+    }
+
+    /// Progress of one sweep, from the store (so it is what a restart would see).
+    public func progress(sweep id: Int64) throws -> SweepProgress {
+        let sweep = try store.sweep(id)
+        let spec = try SweepFileParser.parse(StoredSpec.split(sweep.spec).text, fileName: sweep.name).spec
+        let goal: ThresherStore.MetricGoal = spec.metric?.goal == .maximize ? .maximize : .minimize
+        let metric = spec.metric?.name ?? ""
+        var best: (trial: Int64, step: Int64, value: Double)?
+        for trial in try store.trials(sweep: id) {
+            for record in try store.metrics(trial: trial.id, name: metric) where record.value.isFinite {
+                if let current = best {
+                    let better = goal == .maximize ? record.value > current.value : record.value < current.value
+                    if !better { continue }
+                }
+                best = (trial.id, record.step, record.value)
+            }
+        }
+        var held: [Checkpoint] = []
+        for trial in try store.trials(sweep: id) { held += try store.checkpoints(trial: trial.id).filter { $0.state == .stored } }
+        let total = try? SearcherFactory.make(for: spec).totalCount
+        return SweepProgress(
+            sweepID: id, name: sweep.name, state: sweep.state, counts: try store.trialCounts(sweep: id),
+            totalTrials: total ?? nil, metric: metric, goal: goal, best: best,
+            storedCheckpoints: held.count, storedBytes: held.reduce(0) { $0 + $1.bytes },
+            maxBytes: spec.thresher.retention.maxBytes)
+    }
+
+    /// Stored checkpoints of a sweep, best first by the sweep's metric (ties: earlier step).
+    public func bestStoredCheckpoints(sweep id: Int64, limit: Int) throws -> [Checkpoint] {
+        let progress = try progress(sweep: id)
+        return try store.bestCheckpoints(sweep: id, goal: progress.goal, limit: limit)
+    }
+}
