@@ -1,0 +1,219 @@
+import Foundation
+import XCTest
+import ThresherWire
+@testable import ThresherWorker
+
+/// The worker agent end to end: real NNG sockets to a scripted coordinator, real trial programs.
+final class WorkerAgentTests: XCTestCase {
+    private var base = ""
+    private var coordinator: FakeCoordinator?
+    private var running: Task<Void, Never>?
+
+    override func setUp() async throws {
+        base = try temporaryBase(self)
+        coordinator = try FakeCoordinator(directory: base)
+    }
+
+    override func tearDown() async throws {
+        running?.cancel()
+        await running?.value
+        coordinator?.close()
+    }
+
+    private func start(slots: Int = 2, chunkBytes: Int = 1 << 20, thresher: String = "/nonexistent/thresher") throws -> WorkerAgent {
+        let fake = try XCTUnwrap(coordinator)
+        let agent = try WorkerAgent(options: agentOptions(url: fake.url, base: base + "/trials", slots: slots,
+                                                          chunkBytes: chunkBytes, thresher: thresher))
+        running = Task { await agent.run() }
+        return agent
+    }
+
+    private func expectedLines(_ count: Int) -> [MetricRecord] {
+        (1...count).map { MetricRecord(step: Int64($0), name: "loss", value: Double($0) + 0.5) }
+    }
+
+    func testThreeTrialsOnTwoSlotsRunToCompletionWithEveryMetricOnceInOrder() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        fake.state.withLock { s in
+            s.assignments = (1...3).map { assignment(UInt64($0), runMap(shell(linesScript(10 + $0)))) }
+        }
+        let agent = try start(slots: 2)
+        guard await eventually("three Done", { fake.snapshot.done.count == 3 }) else { return }
+        let held = await agent.heldTrials
+        XCTAssertTrue(held.count <= 2)
+        let state = fake.snapshot
+        XCTAssertEqual(Set(state.done.map(\.trialID)), [1, 2, 3])
+        XCTAssertEqual(state.failed, [])
+        for trial in UInt64(1)...3 {
+            let (seqs, records) = fake.records(of: trial)
+            XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "trial \(trial): seqs without gaps")
+            XCTAssertEqual(records, expectedLines(10 + Int(trial)), "trial \(trial): every line once, in order")
+            let done = try XCTUnwrap(state.done.first { $0.trialID == trial })
+            XCTAssertEqual(done.finalStep, Int64(10 + trial))
+            XCTAssertEqual(done.finalMetrics, [MetricRecord(step: Int64(10 + trial), name: "loss", value: Double(10 + trial) + 0.5)])
+            // Done comes after the trial's last report.
+            let doneIndex = state.requests.firstIndex { if case .done(let d) = $0 { d.trialID == trial } else { false } }
+            let lastReport = state.requests.lastIndex { if case .report(let r) = $0 { r.trialID == trial } else { false } }
+            XCTAssertLessThan(try XCTUnwrap(lastReport), try XCTUnwrap(doneIndex))
+        }
+        // Never more than two trials asked for or held at once.
+        for case .requestTrial(let request) in state.requests { XCTAssertLessThanOrEqual(request.freeSlots, 2) }
+    }
+
+    func testStopVerdictEndsTheTrialWithinTheGraceAndNoDoneFollows() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let script = "trap 'exit 3' TERM; " + linesScript(100_000, delay: "0.05")
+        fake.state.withLock { s in
+            s.assignments = [assignment(5, runMap(shell(script)))]
+            s.onReport = { report, s in
+                if report.seq == 2 { s.verdicts.append(TrialVerdict(trialID: report.trialID, verdict: .stop(reason: "test"))) }
+            }
+        }
+        let agent = try start(slots: 1)
+        guard await eventually("the second report", { fake.snapshot.reports[5]?[2] != nil }) else { return }
+        let stopAsked = ContinuousClock.now
+        guard await eventually("the trial to end", { await agent.heldTrials.isEmpty }) else { return }
+        // The grace is 5 s; the program honours SIGTERM at once.
+        XCTAssertLessThan(ContinuousClock.now - stopAsked, .seconds(5) + .seconds(3))
+        try await Task.sleep(for: .milliseconds(600))
+        let state = fake.snapshot
+        XCTAssertEqual(state.done, [])
+        XCTAssertEqual(state.failed, [])
+        let (seqs, records) = fake.records(of: 5)
+        XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)))
+        XCTAssertEqual(records, expectedLines(records.count), "pending lines were still reported, in order")
+    }
+
+    func testUploadVerdictSendsTheCheckpointInResumableChunks() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let script = """
+            head -c 10000 /dev/urandom > "$THRESHER_CHECKPOINT_DIR/.tmp" && mv "$THRESHER_CHECKPOINT_DIR/.tmp" "$THRESHER_CHECKPOINT_DIR/step-1.safetensors"
+            printf '{"step": 1, "loss": 1.5}\\n' >> "$THRESHER_METRICS_FILE"
+            sleep 0.5
+            """
+        fake.state.withLock { s in
+            s.assignments = [assignment(9, runMap(shell(script)))]
+            s.rewindOnce = true
+            s.onReport = { report, s in
+                if report.batch.records.contains(where: { $0.step == 1 }) {
+                    s.verdicts.append(TrialVerdict(trialID: report.trialID, verdict: .upload(step: 1)))
+                }
+            }
+        }
+        _ = try start(slots: 1, chunkBytes: 3000)
+        guard await eventually("the upload and Done", { fake.snapshot.uploads["9@1"]?.complete == true && fake.snapshot.done.count == 1 })
+        else { return }
+        let state = fake.snapshot
+        let file = try Data(contentsOf: URL(fileURLWithPath: base + "/trials/trial-9/checkpoints/step-1.safetensors"))
+        XCTAssertEqual(state.uploads["9@1"]?.bytes, Array(file), "the chunks put together are the file")
+        XCTAssertEqual(state.uploads["9@1"]?.digest?.bytes, SHA256.hash(Array(file)))
+        // 10,000 bytes in 3,000-byte chunks: 4 chunks, plus the one resent after the rewind.
+        XCTAssertEqual(state.chunkOffsets, [0, 3000, 0, 3000, 6000, 9000])
+    }
+
+    func testCoordinatorRestartMidTrialLosesNoReport() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        fake.state.withLock { s in s.assignments = [assignment(3, runMap(shell(linesScript(60, delay: "0.05"))))] }
+        let agent = try start(slots: 1)
+        guard await eventually("a few reports", { (fake.snapshot.reports[3]?.count ?? 0) >= 2 }) else { return }
+        fake.close()
+        // The program keeps writing while nobody listens; those lines queue up in the agent.
+        try await Task.sleep(for: .seconds(1))
+        try fake.restart()
+        guard await eventually("Done after the restart", { fake.snapshot.done.count == 1 }) else { return }
+        let (seqs, records) = fake.records(of: 3)
+        XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "no seq is missing")
+        XCTAssertEqual(records, expectedLines(60), "every line exactly once after deduplication, in order")
+        let welcome = await agent.session
+        XCTAssertNotNil(welcome)
+    }
+
+    func testMalformedAssignmentIsFailedAndTheAgentKeepsWorking() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        var missingArgv = runMap([])
+        missingArgv["argv"] = nil
+        var badSeed = runMap(["true"])
+        badSeed["seed"] = .string("seven")
+        fake.state.withLock { s in
+            s.assignments = [assignment(1, missingArgv), assignment(2, badSeed), assignment(3, runMap(shell(linesScript(3))))]
+        }
+        _ = try start(slots: 1)
+        guard await eventually("Done of the good trial", { fake.snapshot.done.count == 1 }) else { return }
+        let state = fake.snapshot
+        XCTAssertEqual(state.failed.map(\.trialID), [1, 2])
+        for failed in state.failed {
+            XCTAssertTrue(failed.reason.hasPrefix("bad assignment: "), failed.reason)
+            XCTAssertNil(failed.exitCode)
+        }
+        XCTAssertTrue(state.failed[0].reason.contains("argv"))
+        XCTAssertTrue(state.failed[1].reason.contains("seed"))
+        XCTAssertEqual(state.done.map(\.trialID), [3])
+    }
+
+    func testFailingProgramSendsFailedWithItsExitCode() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        fake.state.withLock { s in s.assignments = [assignment(4, runMap(shell("echo out of memory >&2; exit 7")))] }
+        _ = try start(slots: 1)
+        guard await eventually("Failed", { fake.snapshot.failed.count == 1 }) else { return }
+        let failed = fake.snapshot.failed[0]
+        XCTAssertEqual(failed.exitCode, 7)
+        XCTAssertTrue(failed.reason.contains("out of memory"), failed.reason)
+        XCTAssertEqual(fake.snapshot.done, [])
+    }
+
+    func testEngineAssignmentRunsTheConfiguredThresherExecutable() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let thresher = base + "/fake-thresher"
+        try """
+            #!/bin/sh
+            [ "$1" = train ] && t=1 || t=0
+            printf '{"step": 1, "is_train": %d, "argc": %d, "seed": %s}\\n' $t $# "$THRESHER_SEED" >> "$THRESHER_METRICS_FILE"
+            """.write(toFile: thresher, atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(thresher, 0o755), 0)
+        fake.state.withLock { s in s.assignments = [assignment(8, runMap(["train", "--epochs", "2"], engine: true, seed: 41))] }
+        _ = try start(slots: 1, thresher: thresher)
+        guard await eventually("Done", { fake.snapshot.done.count == 1 }) else { return }
+        XCTAssertEqual(fake.snapshot.done[0].finalMetrics.map(\.value), [1, 3, 41])
+    }
+
+    func testResumesFromALocalCheckpointWithTheCoordinatorsDigest() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let bytes = Array("checkpoint of step 4".utf8)
+        try FileManager.default.createDirectory(atPath: base + "/trials", withIntermediateDirectories: true)
+        for trial in ["trial-6", "trial-7"] {
+            let folder = try TrialFolder(base: base + "/trials", trialID: trial)
+            try folder.create()
+            XCTAssertTrue(FileManager.default.createFile(atPath: folder.checkpointPath(step: 4), contents: Data(bytes)))
+        }
+        let point = ResumePoint(step: 4, digest: try XCTUnwrap(Digest32(SHA256.hash(bytes))), byteCount: UInt64(bytes.count))
+        let wrong = ResumePoint(step: 4, digest: .zero, byteCount: UInt64(bytes.count))
+        let script = #"[ -n "$THRESHER_RESUME_FROM" ] && r=1 || r=0; printf '{"step": 5, "resumed": %d}\n' $r >> "$THRESHER_METRICS_FILE""#
+        fake.state.withLock { s in
+            s.assignments = [assignment(6, runMap(shell(script)), resumeFrom: point),
+                             assignment(7, runMap(shell(script)), resumeFrom: wrong)]
+        }
+        _ = try start(slots: 1)
+        guard await eventually("two Done", { fake.snapshot.done.count == 2 }) else { return }
+        let done = fake.snapshot.done
+        XCTAssertEqual(done.first { $0.trialID == 6 }?.finalMetrics.map(\.value), [1], "matching digest: resumed")
+        XCTAssertEqual(done.first { $0.trialID == 7 }?.finalMetrics.map(\.value), [0], "another digest: fresh start")
+    }
+
+    func testRunSpecParsesTheConventionAndNamesTheBadKey() throws {
+        let spec = try RunSpec(run: runMap(["train", "--lr", "0.1"], engine: true, seed: 3))
+        XCTAssertEqual(spec.programArgv(thresherExecutable: "/opt/thresher"), ["/opt/thresher", "train", "--lr", "0.1"])
+        XCTAssertEqual(spec.seed, 3)
+        XCTAssertEqual(spec.goal, "minimize")
+        var bad = runMap(["x"])
+        bad["goal"] = .string("sideways")
+        XCTAssertThrowsError(try RunSpec(run: bad)) { XCTAssertTrue(String(describing: $0).contains("goal")) }
+        bad = runMap(["x"])
+        bad["argv"] = .list([.int(1)])
+        XCTAssertThrowsError(try RunSpec(run: bad)) { XCTAssertTrue(String(describing: $0).contains("argv")) }
+        bad = runMap(["x"])
+        bad["seed"] = .int(-1)
+        XCTAssertThrowsError(try RunSpec(run: bad))
+        bad = runMap([])
+        XCTAssertThrowsError(try RunSpec(run: bad))
+    }
+}
