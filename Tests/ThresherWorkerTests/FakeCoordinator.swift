@@ -32,6 +32,12 @@ final class FakeCoordinator: Sendable {
         /// Answer the first chunk past offset 0 with an earlier nextOffset (forces a resend).
         var rewindOnce = false
         var chunkOffsets: [UInt64] = []
+        /// Trials whose lease this coordinator no longer honours: their requests get Error(staleLease).
+        var staleTrials: Set<UInt64> = []
+        /// When the Report with this seq is stored, its reply is held back (the connection "dies" first).
+        var hangOnSeq: UInt64?
+        /// One-off answers to the Report with this seq (after storing it), e.g. an unexpected message.
+        var hiccups: [UInt64: Message] = [:]
         /// Called for each newly stored Report; may queue verdicts.
         var onReport: (@Sendable (Report, inout State) -> Void)?
     }
@@ -49,7 +55,16 @@ final class FakeCoordinator: Sendable {
         let server = try ClusterServer(
             listen: [url], token: try ClusterToken(Self.token),
             options: ClusterServerOptions(heartbeatInterval: .milliseconds(200), leaseTimeout: .seconds(15)))
-        let serving = Task { [self] in await server.serve { _, message in self.answer(message) } }
+        let serving = Task { [self] in
+            await server.serve { _, message in
+                let reply = self.answer(message)
+                if case .report(let report) = message, self.state.withLock({ $0.hangOnSeq == report.seq }) {
+                    // Stored but never answered: the worker must resend it to a later coordinator.
+                    try? await Task.sleep(for: .seconds(30))
+                }
+                return reply
+            }
+        }
         self.server.withLock { $0 = (server, serving) }
     }
 
@@ -72,6 +87,9 @@ final class FakeCoordinator: Sendable {
     func answer(_ message: Message) -> Message {
         state.withLock { s in
             s.requests.append(message)
+            if let trial = message.trialID, s.staleTrials.contains(trial) {
+                return .error(ErrorReply(code: .staleLease, detail: "fake coordinator: lease of trial \(trial) is gone"))
+            }
             switch message {
             case .requestTrial:
                 if s.assignments.isEmpty { return .noWork(NoWork(reason: .nothingPending, retryAfterMs: 50)) }
@@ -82,6 +100,7 @@ final class FakeCoordinator: Sendable {
                 stored[report.seq] = stored[report.seq] ?? report
                 s.reports[report.trialID] = stored
                 if isNew, let hook = s.onReport { hook(report, &s) }
+                if let hiccup = s.hiccups.removeValue(forKey: report.seq) { return hiccup }
                 var acked: UInt64 = 0
                 while stored[acked + 1] != nil { acked += 1 }
                 return .ack(Ack(ackedSeq: acked, verdicts: Self.take(&s.verdicts)))
@@ -140,6 +159,19 @@ final class FakeCoordinator: Sendable {
         let reports = snapshot.reports[trial] ?? [:]
         let seqs = reports.keys.sorted()
         return (seqs, seqs.flatMap { reports[$0]?.batch.records ?? [] })
+    }
+}
+
+extension Message {
+    /// The trial a worker request is about, if any.
+    var trialID: UInt64? {
+        switch self {
+        case .report(let r): r.trialID
+        case .checkpointChunk(let c): c.trialID
+        case .done(let d): d.trialID
+        case .failed(let f): f.trialID
+        default: nil
+        }
     }
 }
 

@@ -113,19 +113,52 @@ final class WorkerAgentTests: XCTestCase {
 
     func testCoordinatorRestartMidTrialLosesNoReport() async throws {
         let fake = try XCTUnwrap(coordinator)
-        fake.state.withLock { s in s.assignments = [assignment(3, runMap(shell(linesScript(60, delay: "0.05"))))] }
+        fake.state.withLock { s in
+            s.assignments = [assignment(3, runMap(shell(linesScript(60, delay: "0.05"))))]
+            s.hangOnSeq = 3
+        }
         let agent = try start(slots: 1)
-        guard await eventually("a few reports", { (fake.snapshot.reports[3]?.count ?? 0) >= 2 }) else { return }
+        // Seq 3 is stored, but its Ack is lost with the coordinator that goes away.
+        guard await eventually("report 3 stored", { fake.snapshot.reports[3]?[3] != nil }) else { return }
         fake.close()
         // The program keeps writing while nobody listens; those lines queue up in the agent.
         try await Task.sleep(for: .seconds(1))
+        fake.state.withLock { $0.hangOnSeq = nil }
         try fake.restart()
         guard await eventually("Done after the restart", { fake.snapshot.done.count == 1 }) else { return }
+        let sentSeqs = fake.snapshot.requests.compactMap { if case .report(let r) = $0 { r.seq } else { nil } }
+        XCTAssertGreaterThanOrEqual(sentSeqs.filter { $0 == 3 }.count, 2, "the unacknowledged report was resent")
         let (seqs, records) = fake.records(of: 3)
         XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "no seq is missing")
         XCTAssertEqual(records, expectedLines(60), "every line exactly once after deduplication, in order")
+        // A resend is the same Report: same seq, same records.
+        var sent: [UInt64: Report] = [:]
+        for case .report(let report) in fake.snapshot.requests {
+            if let earlier = sent[report.seq] { XCTAssertEqual(earlier, report, "seq \(report.seq) resent with other content") }
+            sent[report.seq] = report
+        }
         let welcome = await agent.session
         XCTAssertNotNil(welcome)
+    }
+
+    func testUnexpectedRepliesAreRetriedAndNothingIsLostOrDoubled() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        fake.state.withLock { s in
+            s.assignments = [assignment(2, runMap(shell(linesScript(30, delay: "0.03"))))]
+            s.hiccups = [2: .noWork(NoWork(reason: .nothingPending, retryAfterMs: 1)),
+                         3: .error(ErrorReply(code: .overloaded, detail: "busy")),
+                         4: .ack(Ack(ackedSeq: 1, verdicts: [])),
+                         5: .chunkAck(ChunkAck(trialID: 2, step: 0, nextOffset: 0, status: .accepted))]
+        }
+        _ = try start(slots: 1)
+        guard await eventually("Done", { fake.snapshot.done.count == 1 }) else { return }
+        let state = fake.snapshot
+        XCTAssertEqual(state.hiccups.count, 0, "every odd reply was given")
+        let (seqs, records) = fake.records(of: 2)
+        XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)))
+        XCTAssertEqual(records, expectedLines(30))
+        let sent = state.requests.compactMap { if case .report(let r) = $0 { r.seq } else { nil } }
+        for seq in UInt64(2)...5 { XCTAssertEqual(sent.filter { $0 == seq }.count, 2, "seq \(seq) sent again after its odd reply") }
     }
 
     func testMalformedAssignmentIsFailedAndTheAgentKeepsWorking() async throws {
