@@ -33,7 +33,8 @@ final class AgentTrial {
     /// The agent is being cancelled: nothing more is sent at all.
     var shuttingDown = false
 
-    init(assign: Assign, process: TrialProcess, folder: TrialFolder) {
+    init(assign: Assign, firstSeq: UInt64, process: TrialProcess, folder: TrialFolder) {
+        self.nextSeq = firstSeq
         self.trialID = assign.trialID
         self.sweepID = assign.sweepID
         self.leaseEpoch = assign.leaseEpoch

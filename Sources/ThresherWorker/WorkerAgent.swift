@@ -159,7 +159,7 @@ public actor WorkerAgent {
             return await reportUnstartable(assign, reason: "cannot start the trial program: \(error)")
         }
         logger.info("trial \(assign.trialID) started (sweep \(spec.sweepName), pid \(process.pid)\(resume.map { ", resuming from \($0)" } ?? ""))")
-        let trial = AgentTrial(assign: assign, process: process, folder: folder)
+        let trial = AgentTrial(assign: assign, firstSeq: spec.firstSeq, process: process, folder: folder)
         trials[assign.trialID] = trial
         drivers[assign.trialID] = Task { await self.drive(trial) }
     }

@@ -112,8 +112,10 @@ public struct WorkerOptions: Sendable {
 ///
 /// The convention (shared with the coordinator, docs/worker.md): `argv` list of strings,
 /// `engine` bool (true: argv omits the executable, the worker prepends its `thresher`),
-/// `metric` string, `goal` "minimize" | "maximize", `seed` int ≥ 0, `sweep_name` string.
-/// Every key is required; a missing or ill-typed one makes the assignment fail, never the worker.
+/// `metric` string, `goal` "minimize" | "maximize", `seed` int (a u64 as its i64 bit pattern),
+/// `sweep_name` string; optional `first_seq` int ≥ 1 (default 1), the first Report seq of this
+/// attempt — a trial reassigned after a lost lease continues past the seqs its predecessor used.
+/// The other keys are required; a missing or ill-typed one fails the assignment, never the worker.
 public struct RunSpec: Sendable, Equatable {
     public var argv: [String]
     public var engine: Bool
@@ -121,6 +123,8 @@ public struct RunSpec: Sendable, Equatable {
     public var goal: String
     public var seed: UInt64
     public var sweepName: String
+    /// The seq of this attempt's first Report.
+    public var firstSeq: UInt64
 
     /// Parses `run`; the error text becomes `Failed.reason` after "bad assignment: ".
     public init(run: ParamMap) throws(RunSpecError) {
@@ -131,20 +135,28 @@ public struct RunSpec: Sendable, Equatable {
             argv.append(s)
         }
         guard case .bool(let engine)? = run["engine"] else { throw RunSpecError(Self.describe("engine", run["engine"], "a bool")) }
-        if argv.isEmpty, !engine { throw RunSpecError("argv is empty") }
+        // Even an engine run needs its subcommand: `thresher` alone only prints usage.
+        if argv.isEmpty { throw RunSpecError("argv is empty") }
         guard case .string(let metric)? = run["metric"] else { throw RunSpecError(Self.describe("metric", run["metric"], "a string")) }
         guard case .string(let goal)? = run["goal"], goal == "minimize" || goal == "maximize" else {
             throw RunSpecError(Self.describe("goal", run["goal"], "\"minimize\" or \"maximize\""))
         }
-        guard case .int(let seed)? = run["seed"], seed >= 0 else { throw RunSpecError(Self.describe("seed", run["seed"], "an int ≥ 0")) }
+        // The coordinator sends a u64 seed as its i64 bit pattern, so a negative value is a large seed.
+        guard case .int(let seed)? = run["seed"] else { throw RunSpecError(Self.describe("seed", run["seed"], "an int")) }
         guard case .string(let sweepName)? = run["sweep_name"] else {
             throw RunSpecError(Self.describe("sweep_name", run["sweep_name"], "a string"))
         }
+        var firstSeq: UInt64 = 1
+        if let value = run["first_seq"] {
+            guard case .int(let first) = value, first >= 1 else { throw RunSpecError(Self.describe("first_seq", value, "an int ≥ 1")) }
+            firstSeq = UInt64(first)
+        }
+        self.firstSeq = firstSeq
         self.argv = argv
         self.engine = engine
         self.metric = metric
         self.goal = goal
-        self.seed = UInt64(seed)
+        self.seed = UInt64(bitPattern: seed)
         self.sweepName = sweepName
     }
 

@@ -101,7 +101,8 @@ final class FakeCoordinator: Sendable {
                 s.reports[report.trialID] = stored
                 if isNew, let hook = s.onReport { hook(report, &s) }
                 if let hiccup = s.hiccups.removeValue(forKey: report.seq) { return hiccup }
-                var acked: UInt64 = 0
+                // Highest seq stored without a gap from the first one (an attempt may start past 1).
+                var acked = (stored.keys.min() ?? 1) - 1
                 while stored[acked + 1] != nil { acked += 1 }
                 return .ack(Ack(ackedSeq: acked, verdicts: Self.take(&s.verdicts)))
             case .heartbeat:

@@ -183,6 +183,19 @@ final class WorkerAgentTests: XCTestCase {
         XCTAssertEqual(state.done.map(\.trialID), [3])
     }
 
+    func testReportsOfAReassignedTrialStartAtFirstSeq() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        var run = runMap(shell(linesScript(5)))
+        run["first_seq"] = .int(40)
+        fake.state.withLock { s in s.assignments = [assignment(15, run, epoch: 2)] }
+        _ = try start(slots: 1)
+        guard await eventually("Done", { fake.snapshot.done.count == 1 }) else { return }
+        let sent = fake.snapshot.requests.compactMap { if case .report(let r) = $0 { r } else { nil } }
+        XCTAssertEqual(sent.first?.seq, 40)
+        XCTAssertEqual(Set(sent.map(\.leaseEpoch)), [2])
+        XCTAssertEqual(sent.flatMap(\.batch.records), expectedLines(5))
+    }
+
     func testFailingProgramSendsFailedWithItsExitCode() async throws {
         let fake = try XCTUnwrap(coordinator)
         fake.state.withLock { s in s.assignments = [assignment(4, runMap(shell("echo out of memory >&2; exit 7")))] }
@@ -244,9 +257,11 @@ final class WorkerAgentTests: XCTestCase {
         bad["argv"] = .list([.int(1)])
         XCTAssertThrowsError(try RunSpec(run: bad)) { XCTAssertTrue(String(describing: $0).contains("argv")) }
         bad = runMap(["x"])
-        bad["seed"] = .int(-1)
-        XCTAssertThrowsError(try RunSpec(run: bad))
-        bad = runMap([])
-        XCTAssertThrowsError(try RunSpec(run: bad))
+        bad["first_seq"] = .int(0)
+        XCTAssertThrowsError(try RunSpec(run: bad)) { XCTAssertTrue(String(describing: $0).contains("first_seq")) }
+        XCTAssertThrowsError(try RunSpec(run: runMap([], engine: true)), "an engine run still needs its subcommand")
+        // A u64 seed travels as its i64 bit pattern.
+        XCTAssertEqual(try RunSpec(run: runMap(["x"], seed: -1)).seed, UInt64.max)
+        XCTAssertEqual(try RunSpec(run: runMap(["x"])).firstSeq, 1)
     }
 }
