@@ -1,5 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ThresherWire
+
+/// Metric names the worker itself reports (shared with the coordinator, docs/coordinator.md).
+public enum WorkerMetric {
+    /// One record per new checkpoint: step S, value = the file's size in bytes. The protocol has
+    /// no "checkpoint saved" message; the coordinator's retention policy needs the size.
+    public static let checkpointBytes = "thresher.checkpoint_bytes"
+}
 
 /// What a `WorkerAgent` knows about one trial it holds. Isolated to the agent (never leaves it).
 final class AgentTrial {
@@ -30,6 +40,9 @@ final class AgentTrial {
     var stopRequested = false
     /// The lease is gone (staleLease/unknownTrial): nothing more is sent at all.
     var forgotten = false
+    /// A Report met the ended lease after a stop verdict: metrics are no longer wanted, but the
+    /// coordinator still takes chunks under this epoch, so uploads go on.
+    var reportsClosed = false
     /// The agent is being cancelled: nothing more is sent at all.
     var shuttingDown = false
 
@@ -77,12 +90,20 @@ extension WorkerAgent {
     func absorb(_ event: TrialEvent, trial: AgentTrial) {
         switch event {
         case .metrics(let line):
+            trial.lastLine = line
+            trial.lastStep = Int64(line.step)
+            guard !trial.reportsClosed else { return }
             let step = Int64(line.step)
             if let epoch = line.epoch { trial.pending.append(MetricRecord(step: step, name: "epoch", value: epoch)) }
             for (name, value) in line.values { trial.pending.append(MetricRecord(step: step, name: name, value: value)) }
-            trial.lastStep = step
-            trial.lastLine = line
         case .checkpoint(let checkpoint):
+            // Announced before the line of its step (the contract's order), so the coordinator can
+            // decide on the upload as soon as it has the metric of that step.
+            var info = stat()
+            if !trial.reportsClosed, lstat(checkpoint.path, &info) == 0 {
+                trial.pending.append(MetricRecord(step: Int64(checkpoint.step), name: WorkerMetric.checkpointBytes,
+                                                  value: Double(info.st_size)))
+            }
             trial.latestCheckpoint = max(trial.latestCheckpoint ?? checkpoint.step, checkpoint.step)
             prune(trial)
         case .malformedLine:
@@ -127,6 +148,13 @@ extension WorkerAgent {
                 } else {
                     delay = options.retryMin
                 }
+            case .lost(let error) where trial.stopRequested && error.code == .staleLease:
+                // Expected after a stop verdict: the lease ended with the stop. Drop the metrics;
+                // keep the trial for its uploads, which the coordinator accepts under this epoch.
+                logger.debug("trial \(trial.trialID): reports after the stop are refused (\(error.detail)); dropping them")
+                trial.reportsClosed = true
+                trial.unacked.removeAll()
+                trial.pending.removeAll()
             case .lost(let error):
                 lose(trial, error)
             case .gaveUp:
@@ -217,7 +245,8 @@ extension WorkerAgent {
                 if case .chunkAck(let ack) = $0, ack.trialID == trial.trialID, ack.step == step { ack } else { nil }
             }
             guard case .reply(let ack) = outcome else {
-                if case .lost(let error) = outcome { lose(trial, error) }
+                // After a stop the lease has ended anyway: only this upload is over, not the trial.
+                if case .lost(let error) = outcome, !trial.stopRequested { lose(trial, error) }
                 return
             }
             switch ack.status {

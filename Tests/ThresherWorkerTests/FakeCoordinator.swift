@@ -36,6 +36,9 @@ final class FakeCoordinator: Sendable {
         var staleTrials: Set<UInt64> = []
         /// When the Report with this seq is stored, its reply is held back (the connection "dies" first).
         var hangOnSeq: UInt64?
+        /// Trials stopped by a verdict: their lease has ended, so later Reports get Error(staleLease),
+        /// while chunks are still accepted (as the real coordinator does after a stop).
+        var stoppedTrials: Set<UInt64> = []
         /// One-off answers to the Report with this seq (after storing it), e.g. an unexpected message.
         var hiccups: [UInt64: Message] = [:]
         /// Called for each newly stored Report; may queue verdicts.
@@ -89,6 +92,9 @@ final class FakeCoordinator: Sendable {
             s.requests.append(message)
             if let trial = message.trialID, s.staleTrials.contains(trial) {
                 return .error(ErrorReply(code: .staleLease, detail: "fake coordinator: lease of trial \(trial) is gone"))
+            }
+            if case .report(let report) = message, s.stoppedTrials.contains(report.trialID) {
+                return .error(ErrorReply(code: .staleLease, detail: "fake coordinator: trial \(report.trialID) was stopped"))
             }
             switch message {
             case .requestTrial:

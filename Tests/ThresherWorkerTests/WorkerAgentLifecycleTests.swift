@@ -89,6 +89,35 @@ final class WorkerAgentLifecycleTests: XCTestCase {
         XCTAssertEqual(state.assignments.map(\.trialID), [14], "the second trial was never asked for")
     }
 
+    func testUploadAskedWithAStopStillCompletesAfterTheLeaseEnds() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let script = """
+            trap 'exit 0' TERM
+            head -c 20000 /dev/urandom > "$THRESHER_CHECKPOINT_DIR/.tmp" && mv "$THRESHER_CHECKPOINT_DIR/.tmp" "$THRESHER_CHECKPOINT_DIR/step-1.safetensors"
+            \(linesScript(1_000_000, delay: "0.02"))
+            """
+        fake.state.withLock { s in
+            s.assignments = [assignment(16, runMap(shell(script)))]
+            s.onReport = { report, s in
+                guard report.batch.records.contains(where: { $0.step == 1 && $0.name == "loss" }) else { return }
+                s.verdicts = [TrialVerdict(trialID: 16, verdict: .upload(step: 1)), TrialVerdict(trialID: 16, verdict: .stop(reason: "test"))]
+                s.stoppedTrials.insert(16)
+            }
+        }
+        let agent = try WorkerAgent(options: agentOptions(url: fake.url, base: base + "/trials", slots: 1, chunkBytes: 1000))
+        running = Task { await agent.run() }
+        guard await eventually("the trial to end", {
+            let held = await agent.heldTrials
+            return fake.snapshot.stoppedTrials.contains(16) && held.isEmpty
+        }) else { return }
+        let state = fake.snapshot
+        let upload = try XCTUnwrap(state.uploads["16@1"])
+        XCTAssertTrue(upload.complete)
+        XCTAssertEqual(upload.bytes.count, 20000)
+        XCTAssertEqual(state.done, [])
+        XCTAssertEqual(state.failed, [])
+    }
+
     func testPythonExampleUnderTheAgentUploadsWhatIsAskedAndKeepsOnlyTheLatestCheckpoint() async throws {
         guard let python = python3() else { throw XCTSkip("python3 is not installed; the Python example tests need it") }
         let program = try exampleProgram()
@@ -109,7 +138,14 @@ final class WorkerAgentLifecycleTests: XCTestCase {
             let (seqs, records) = fake.records(of: trial)
             XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)))
             XCTAssertEqual(records.filter { $0.name == "val_loss" }.map(\.step), [3, 6, 9, 12])
-            XCTAssertEqual(Set(records.map(\.name)), ["epoch", "train_loss", "val_loss", "w", "b"])
+            XCTAssertEqual(Set(records.map(\.name)), ["epoch", "train_loss", "val_loss", "w", "b", WorkerMetric.checkpointBytes])
+            // Each checkpoint is announced (with its size) before the line of its step.
+            let announced = records.enumerated().filter { $0.element.name == WorkerMetric.checkpointBytes }
+            XCTAssertEqual(announced.map(\.element.step), [3, 6, 9, 12])
+            for (index, record) in announced {
+                XCTAssertGreaterThan(record.value, 0)
+                XCTAssertFalse(records[..<index].contains { $0.step == record.step && $0.name == "val_loss" })
+            }
             let done = try XCTUnwrap(state.done.first { $0.trialID == trial })
             XCTAssertEqual(done.finalStep, 12)
             XCTAssertEqual(done.finalMetrics.map(\.name), ["train_loss", "val_loss", "w", "b"])

@@ -107,6 +107,9 @@ final class WorkerAgentTests: XCTestCase {
         let file = try Data(contentsOf: URL(fileURLWithPath: base + "/trials/trial-9/checkpoints/step-1.safetensors"))
         XCTAssertEqual(state.uploads["9@1"]?.bytes, Array(file), "the chunks put together are the file")
         XCTAssertEqual(state.uploads["9@1"]?.digest?.bytes, SHA256.hash(Array(file)))
+        XCTAssertEqual(fake.records(of: 9).records, [MetricRecord(step: 1, name: WorkerMetric.checkpointBytes, value: 10000),
+                                                     MetricRecord(step: 1, name: "loss", value: 1.5)],
+                       "the checkpoint is announced with its size before its line")
         // 10,000 bytes in 3,000-byte chunks: 4 chunks, plus the one resent after the rewind.
         XCTAssertEqual(state.chunkOffsets, [0, 3000, 0, 3000, 6000, 9000])
     }
