@@ -134,7 +134,10 @@ extension WorkerAgent {
             switch outcome {
             case .reply(let ack):
                 let covered = trial.unacked.prefix { $0.seq <= ack.ackedSeq }
-                if let highest = covered.flatMap(\.batch.records).map(\.step).max() {
+                // Only metric lines count: the coordinator decides on a checkpoint once it has the
+                // metric of its step, which may come in a later Report than the announcement.
+                let lineSteps = covered.flatMap(\.batch.records).filter { $0.name != WorkerMetric.checkpointBytes }.map(\.step)
+                if let highest = lineSteps.max() {
                     trial.ackedThroughStep = max(trial.ackedThroughStep, highest)
                 }
                 trial.unacked.removeFirst(covered.count)

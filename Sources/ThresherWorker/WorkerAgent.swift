@@ -30,6 +30,7 @@ public actor WorkerAgent {
     var draining = false
     var heartbeatEvery: Duration = .seconds(5)
     private var welcome: Welcome?
+    private var started = false
 
     public init(options: WorkerOptions) throws(NetError) {
         self.options = options
@@ -55,7 +56,14 @@ public actor WorkerAgent {
     }
 
     /// Runs the worker until the calling task is cancelled or, after `drain()`, no trial is left.
+    /// Call it once per agent; a second call returns at once.
     public func run() async {
+        // One loop per agent: a second one would ask for work for the same slots.
+        guard !started else {
+            logger.error("WorkerAgent.run() called twice; the second call returns at once")
+            return
+        }
+        started = true
         guard let welcome = await connect() else {
             await shutdown()
             return
@@ -200,6 +208,7 @@ public actor WorkerAgent {
                 default: logger.warning("Heartbeat answered with \(reply.type), expected Ack")
                 }
             } catch {
+                if Task.isCancelled { return }  // the agent is stopping; not a coordinator problem
                 // The next beat is the retry: a late heartbeat is still a heartbeat.
                 logger.warning("Heartbeat failed: \(error)")
             }

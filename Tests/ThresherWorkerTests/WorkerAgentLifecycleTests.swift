@@ -118,6 +118,25 @@ final class WorkerAgentLifecycleTests: XCTestCase {
         XCTAssertEqual(state.failed, [])
     }
 
+    func testRunningTrialKeepsOnlyItsLatestCheckpointOnceTheOthersAreAcknowledged() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        var script = "trap 'exit 0' TERM; d=\"$THRESHER_CHECKPOINT_DIR\"; "
+        for step in 1...3 {
+            script += "echo \(step) > \"$d/.t\" && mv \"$d/.t\" \"$d/step-\(step).safetensors\"; "
+            script += "printf '{\"step\": \(step), \"loss\": 1}\\n' >> \"$THRESHER_METRICS_FILE\"; sleep 0.1; "
+        }
+        script += "while true; do sleep 0.05; done"
+        fake.state.withLock { s in s.assignments = [assignment(17, runMap(shell(script)))] }
+        let agent = try start()
+        let folder = try TrialFolder(base: base + "/trials", trialID: "trial-17")
+        guard await eventually("the line of step 3 acknowledged and older checkpoints pruned", {
+            fake.records(of: 17).records.contains { $0.step == 3 && $0.name == "loss" } && folder.checkpoints().map(\.step) == [3]
+        }) else { return }
+        let held = await agent.heldTrials
+        XCTAssertEqual(held.map(\.trialID), [17], "pruned while the trial still runs")
+        XCTAssertEqual(held.first?.step, 3)
+    }
+
     func testPythonExampleUnderTheAgentUploadsWhatIsAskedAndKeepsOnlyTheLatestCheckpoint() async throws {
         guard let python = python3() else { throw XCTSkip("python3 is not installed; the Python example tests need it") }
         let program = try exampleProgram()
