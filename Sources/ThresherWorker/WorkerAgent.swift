@@ -251,7 +251,7 @@ public actor WorkerAgent {
 
     enum Outcome<T> {
         case reply(T)
-        /// The coordinator answered staleLease or unknownTrial for this trial.
+        /// The coordinator answered staleLease or unknownTrial: the trial is not this worker's any more.
         case lost(ErrorReply)
         /// Cancelled, or the trial was forgotten meanwhile.
         case gaveUp
@@ -267,7 +267,8 @@ public actor WorkerAgent {
                 let reply = try await client.send(message, timeout: options.requestTimeout)
                 if let value = accept(reply) { return .reply(value) }
                 if case .error(let error) = reply {
-                    if trial != nil, error.code == .staleLease || error.code == .unknownTrial { return .lost(error) }
+                    // Every exchange is about one trial: retrying a lost lease would never succeed.
+                    if error.code == .staleLease || error.code == .unknownTrial { return .lost(error) }
                     logger.warning("\(what) answered with \(error.code): \(error.detail); retrying in \(delay)")
                 } else {
                     logger.warning("\(what) answered with an unexpected \(reply.type); retrying in \(delay)")
