@@ -66,7 +66,8 @@ let package = Package(
         .executableTarget(
             name: "thresher",
             dependencies: [
-                "ThresherWire", "ThresherNet", "ThresherSweep", "ThresherEngine",
+                "ThresherWire", "ThresherNet", "ThresherSweep", "ThresherEngine", "ThresherStore",
+                "ThresherCoordinator", "ThresherWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ThresherCoordinator
+import ThresherNet
+import ThresherStore
+
+/// `thresher run FILE`: the embedded default — a coordinator in this process and N local worker
+/// processes over ipc://, state under ./thresher-runs/, a progress line while it runs, and at the
+/// end the best trial, its metric and its checkpoint on disk.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a sweep on this machine: coordinator, local workers, and the best checkpoint at the end.",
+        discussion: """
+        State goes to --state (default thresher-runs/NAME): rerunning the same file there continues \
+        the sweep. Workers are `thresher worker` processes (one trial slot each) talking to the \
+        coordinator over ipc:// with a token kept in the state folder. At the end the --best checkpoints \
+        are written to STATE/best/ as safetensors files with JSON sidecars.
+        """
+    )
+
+    @Argument(help: "The sweep file (W&B format, with a thresher.engine block or a command).")
+    var file: String
+
+    @Option(help: "Local worker processes (one trial each).")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "State folder (default: thresher-runs/<sweep file name>).")
+    var state: String?
+
+    @Option(help: "How many of the best checkpoints to write to STATE/best at the end.")
+    var best: Int = 1
+
+    @Option(help: "Seconds without a heartbeat before a worker's trials go back to the queue.")
+    var leaseTimeout: Double = 15
+
+    func validate() throws {
+        guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1...256, got \(workers)") }
+        guard best >= 0 else { throw ValidationError("--best must be 0 or more") }
+    }
+
+    func run() async throws {
+        do {
+            try await runSweep()
+        } catch let error as CLIError {
+            StandardError.write(["error: \(error)"])
+            throw ExitCode(2)
+        } catch let error as CoordinatorError {
+            StandardError.write(["error: \(error)"])
+            throw ExitCode(2)
+        }
+    }
+
+    private func runSweep() async throws {
+        _ = try SweepFileLoader.load(file)  // every problem at its line, exit 2, before anything starts
+        let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let folder = URL(fileURLWithPath: state ?? "thresher-runs/\(name)").standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let url = Self.ipcURL(folder: folder)
+        let (token, tokenPath) = try TokenPolicy.coordinatorToken(tokenFile: nil, listen: [url], stateDirectory: folder)
+        var options = CoordinatorOptions(leaseTimeout: leaseTimeout)
+        options.logger = Logger(label: "thresher.coordinator")
+        options.logger.logLevel = .warning
+        let coordinator = try Coordinator(stateDirectory: folder, options: options)
+        let sweepID = try await SweepSubmission.submit(file: file, to: coordinator)
+        let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: [url], token: token)
+        let pool = try LocalWorkerPool(count: workers, url: url, tokenFile: tokenPath, folder: folder)
+        StandardError.write(["sweep \(sweepID) (\(name)) in \(folder); \(workers) local worker\(workers == 1 ? "" : "s")"])
+
+        let display = ProgressDisplay()
+        let interrupted = InterruptFlag()
+        var last = try await coordinator.progress(sweep: sweepID)
+        while !last.finished && !interrupted.isSet {
+            display.show(last)
+            if pool.allExited { break }
+            try? await Task.sleep(for: .milliseconds(500))
+            last = try await coordinator.progress(sweep: sweepID)
+        }
+        display.finish(last)
+        pool.stop()
+        server.close()
+        if interrupted.isSet {
+            try await coordinator.close()
+            StandardError.write(["interrupted: rerun `thresher run \(file)` to continue the sweep"])
+            throw ExitCode(130)
+        }
+        guard last.finished else {
+            try await coordinator.close()
+            throw CLIError("every local worker exited before the sweep finished; see \(folder)/workers/*.log")
+        }
+        let fetched = best > 0 ? try await coordinator.fetchBest(sweep: sweepID, count: best, into: folder + "/best") : []
+        try await coordinator.close()
+        print(Self.summary(last, fetched: fetched))
+    }
+
+    /// An ipc:// URL inside the state folder, or under /tmp when that path is too long for a Unix
+    /// socket (108 bytes on Linux).
+    static func ipcURL(folder: String) -> String {
+        let path = folder + "/coordinator.ipc"
+        return path.utf8.count < 100 ? "ipc://" + path : "ipc:///tmp/thresher-\(getpid()).ipc"
+    }
+
+    static func summary(_ p: SweepProgress, fetched: [FetchedCheckpoint]) -> String {
+        var lines = ["sweep \(p.name): \(ProgressDisplay.counts(p))"]
+        if let best = p.best {
+            lines.append("best: trial \(best.trial), \(p.metric) \(best.value) at step \(best.step)")
+        } else {
+            lines.append("best: no trial reported \(p.metric)")
+        }
+        for f in fetched {
+            lines.append("checkpoint \(f.rank): \(f.path) (trial \(f.trialID), step \(f.step)\(f.metric.map { ", \(p.metric) \($0)" } ?? ""))")
+        }
+        if fetched.isEmpty && p.best != nil { lines.append("checkpoint: none stored (see thresher.retention)") }
+        return lines.joined(separator: "\n")
+    }
+}

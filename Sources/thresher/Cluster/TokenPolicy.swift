@@ -1,0 +1,56 @@
+import Foundation
+import ThresherNet
+
+/// Where a coordinator's or worker's cluster token comes from.
+///
+/// `--token-file`, then `THRESHER_TOKEN_FILE` / `THRESHER_TOKEN`. Without one, only listeners a
+/// remote host cannot reach (ipc://, inproc://, tcp://127.x / localhost / [::1]) are allowed: the
+/// coordinator then makes a token itself and keeps it in `<state>/cluster.token` (mode 0600), so
+/// local workers started with `--token-file <state>/cluster.token` (as `thresher run` does)
+/// authenticate as usual — the handshake is never switched off.
+enum TokenPolicy {
+    static let stateTokenName = "cluster.token"
+
+    /// The token given explicitly (flag or environment), or nil.
+    static func explicit(tokenFile: String?) throws -> ClusterToken? {
+        if let tokenFile { return try ClusterToken(contentsOfFile: tokenFile) }
+        do { return try ClusterToken.fromEnvironment() } catch ClusterTokenError.missing { return nil }
+    }
+
+    /// True for URLs only this machine can connect to.
+    static func isLocalOnly(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        if lower.hasPrefix("ipc://") || lower.hasPrefix("inproc://") { return true }
+        guard lower.hasPrefix("tcp://") else { return false }
+        let rest = lower.dropFirst("tcp://".count)
+        return rest.hasPrefix("127.") || rest.hasPrefix("localhost:") || rest.hasPrefix("[::1]:")
+    }
+
+    /// The coordinator's token: explicit, or generated into the state folder when every listener is
+    /// local. Throws a message that says what to do otherwise.
+    static func coordinatorToken(tokenFile: String?, listen: [String], stateDirectory: String) throws -> (ClusterToken, String) {
+        if let token = try explicit(tokenFile: tokenFile) {
+            return (token, tokenFile ?? "the environment")
+        }
+        let remote = listen.filter { !isLocalOnly($0) }
+        guard remote.isEmpty else {
+            throw CLIError("no cluster token: \(remote.joined(separator: ", ")) can be reached from other hosts, so workers must "
+                + "prove a shared token. Make one with `thresher token new --out cluster.token` and pass --token-file "
+                + "(or set THRESHER_TOKEN_FILE); without a token only ipc:// and loopback tcp:// listeners are allowed")
+        }
+        let path = (stateDirectory as NSString).appendingPathComponent(stateTokenName)
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: Data((ClusterToken.random() + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw CLIError("cannot write a local cluster token to \(path)")
+            }
+        }
+        return (try ClusterToken(contentsOfFile: path), path)
+    }
+}
+
+/// An error the command line reports as one line and exit status 2.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

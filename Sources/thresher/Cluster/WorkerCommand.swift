@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ThresherNet
+import ThresherWorker
+
+/// `thresher worker`: run trials for a coordinator until interrupted (SIGTERM/SIGINT stop the
+/// running trials within their grace first).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run trials for a coordinator: one trial per slot, metrics streamed back, checkpoints uploaded on request.",
+        discussion: """
+        The token comes from --token-file or THRESHER_TOKEN_FILE / THRESHER_TOKEN. Trial folders \
+        (metrics, checkpoints, logs) live under --folder. OpenBLAS runs one thread per slot unless \
+        --threads says otherwise. docs/worker.md describes the loop; docs/trial-programs.md what a \
+        trial program sees.
+        """
+    )
+
+    @Option(help: "The coordinator's URL (tcp://HOST:7700, tls+tcp://…, ipc:///path).")
+    var connect: String
+
+    @Option(help: "Cluster token file.")
+    var tokenFile: String?
+
+    @Option(help: "Trial slots (default: the number of cores).")
+    var slots: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "BLAS threads per trial.")
+    var threads: Int = 1
+
+    @Option(help: "Folder for trial folders.")
+    var folder: String = "thresher-trials"
+
+    @Option(help: "Worker id (default: host-pid); a second active worker with the same id is refused.")
+    var id: String?
+
+    func validate() throws {
+        guard (1...1024).contains(slots) else { throw ValidationError("--slots must be 1...1024, got \(slots)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1...256, got \(threads)") }
+    }
+
+    func run() async throws {
+        let token: ClusterToken
+        do {
+            guard let explicit = try TokenPolicy.explicit(tokenFile: tokenFile) else {
+                throw CLIError("no cluster token: pass --token-file (the coordinator's, e.g. STATE/cluster.token for a local one) or set THRESHER_TOKEN_FILE")
+            }
+            token = explicit
+        } catch let error as CLIError {
+            StandardError.write(["error: \(error)"])
+            throw ExitCode(2)
+        } catch {
+            StandardError.write(["error: \(error)"])
+            throw ExitCode(2)
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var logger = Logger(label: "thresher.worker")
+        logger.logLevel = .info
+        let options = WorkerOptions(coordinatorURL: connect, token: token, workerID: id ?? WorkerOptions.defaultWorkerID(),
+                                    slots: slots, threadsPerSlot: threads, baseFolder: folder, logger: logger)
+        let agent = try WorkerAgent(options: options)
+        let interrupted = InterruptFlag()
+        let running = Task { await agent.run() }
+        while !interrupted.isSet {
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        await agent.drain()
+        running.cancel()
+        _ = await running.value
+    }
+}
