@@ -42,6 +42,17 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("sweep 1 "), again.stderr)
     }
 
+    func testMissingEngineDataIsOneClearErrorBeforeAnythingStarts() throws {
+        let text = try String(contentsOfFile: ThresherProcess.repositoryRoot.appendingPathComponent("examples/digits-mlp.yaml").path,
+                              encoding: .utf8).replacingOccurrences(of: "../../shared/data/digits/digits.csv.gz", with: "missing.csv")
+        let file = try ThresherProcess.temporaryFile(text, name: "nowhere.yaml")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-run-\(UUID().uuidString)").path
+        let out = try ThresherProcess.run(["run", file, "--state", state])
+        XCTAssertEqual(out.status, 2, out.stderr)
+        XCTAssertTrue(out.stderr.contains("thresher.engine.data is missing.csv"), out.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state), "nothing was started")
+    }
+
     func testRemoteListenerWithoutATokenIsRefused() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-coord-\(UUID().uuidString)").path
         addTeardownBlock { try? FileManager.default.removeItem(atPath: state) }

@@ -4,6 +4,7 @@ import Logging
 import ThresherCoordinator
 import ThresherNet
 import ThresherStore
+import ThresherWire
 
 /// `thresher run FILE`: the embedded default — a coordinator in this process and N local worker
 /// processes over ipc://, state under ./thresher-runs/, a progress line while it runs, and at the
@@ -53,7 +54,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func runSweep() async throws {
-        _ = try SweepFileLoader.load(file)  // every problem at its line, exit 2, before anything starts
+        let spec = try SweepFileLoader.load(file).spec  // every problem at its line, exit 2, before anything starts
+        try Self.checkEngineFiles(spec.thresher.engine, sweepFile: file)
         let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let folder = URL(fileURLWithPath: state ?? "thresher-runs/\(name)").standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -92,6 +94,20 @@ struct RunCommand: AsyncParsableCommand {
         let fetched = best > 0 ? try await coordinator.fetchBest(sweep: sweepID, count: best, into: folder + "/best") : []
         try await coordinator.close()
         print(Self.summary(last, fetched: fetched))
+    }
+
+    /// The engine block's data and embeddings must exist here (the workers are local): a missing
+    /// file is one clear error now, not 81 trials failing three times each.
+    static func checkEngineFiles(_ engine: ParamMap?, sweepFile: String) throws {
+        guard let engine else { return }
+        let base = URL(fileURLWithPath: sweepFile).standardizedFileURL.deletingLastPathComponent()
+        for key in ["data", "embeddings"] {
+            guard case .string(let path)? = engine[key] else { continue }
+            let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+            guard FileManager.default.fileExists(atPath: resolved) else {
+                throw CLIError("\(sweepFile): thresher.engine.\(key) is \(path), and \(resolved) does not exist")
+            }
+        }
     }
 
     /// An ipc:// URL inside the state folder, or under /tmp when that path is too long for a Unix
