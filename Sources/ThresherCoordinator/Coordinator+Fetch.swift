@@ -15,13 +15,22 @@ public struct FetchedCheckpoint: Sendable, Equatable {
 }
 
 extension Coordinator {
+    /// See `CheckpointExport.fetchBest`.
+    public func fetchBest(sweep id: Int64, count: Int, into folder: String) throws -> [FetchedCheckpoint] {
+        try CheckpointExport.fetchBest(store: store, blobs: blobs, sweep: id, count: count, into: folder)
+    }
+}
+
+/// Writing stored checkpoints out as files; works beside a running coordinator on a read-only store.
+public enum CheckpointExport {
     /// Writes the `count` best stored checkpoints of a sweep into `folder` as
     /// `rank-<r>-trial-<id>-step-<s>.safetensors` with a `.json` sidecar (sweep, trial, index,
     /// params, step, metric name and value, SHA-256). Each blob is verified against its digest
     /// before it is written (atomically: temporary file, then rename), so a corrupt blob is an
     /// error, never a silently bad file.
-    public func fetchBest(sweep id: Int64, count: Int, into folder: String) throws -> [FetchedCheckpoint] {
-        let progress = try progress(sweep: id)
+    public static func fetchBest(store: SweepStore, blobs: BlobStore, sweep id: Int64, count: Int,
+                                 into folder: String) throws -> [FetchedCheckpoint] {
+        let progress = try SweepProgress.read(from: store, sweep: id)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var fetched: [FetchedCheckpoint] = []
         for (offset, checkpoint) in try store.bestCheckpoints(sweep: id, goal: progress.goal, limit: count).enumerated() {

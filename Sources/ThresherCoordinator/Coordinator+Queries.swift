@@ -36,6 +36,19 @@ extension Coordinator {
 
     /// Progress of one sweep, from the store (so it is what a restart would see).
     public func progress(sweep id: Int64) throws -> SweepProgress {
+        try SweepProgress.read(from: store, sweep: id)
+    }
+
+    /// Stored checkpoints of a sweep, best first by the sweep's metric (ties: earlier step).
+    public func bestStoredCheckpoints(sweep id: Int64, limit: Int) throws -> [Checkpoint] {
+        let progress = try progress(sweep: id)
+        return try store.bestCheckpoints(sweep: id, goal: progress.goal, limit: limit)
+    }
+}
+
+extension SweepProgress {
+    /// Progress of one sweep as `store` holds it; works on a read-only store.
+    public static func read(from store: SweepStore, sweep id: Int64) throws -> SweepProgress {
         let sweep = try store.sweep(id)
         let spec = try SweepFileParser.parse(StoredSpec.split(sweep.spec).text, fileName: sweep.name).spec
         let goal: ThresherStore.MetricGoal = spec.metric?.goal == .maximize ? .maximize : .minimize
@@ -60,9 +73,19 @@ extension Coordinator {
             maxBytes: spec.thresher.retention.maxBytes)
     }
 
-    /// Stored checkpoints of a sweep, best first by the sweep's metric (ties: earlier step).
-    public func bestStoredCheckpoints(sweep id: Int64, limit: Int) throws -> [Checkpoint] {
-        let progress = try progress(sweep: id)
-        return try store.bestCheckpoints(sweep: id, goal: progress.goal, limit: limit)
+}
+
+/// Readable forms of what the store keeps for a trial, for `thresher status` and exports.
+public enum TrialText {
+    /// The trial's parameters as JSON (`{"lr": 0.01, …}`, the file's order), from the stored form.
+    public static func paramsJSON(_ stored: String) -> String? {
+        StoredTrialParams.decode(stored)?.paramMap.map { PythonFormat.json(.map($0)) }
+    }
+
+    /// The human sentence of a stored stop explanation (its `message`), or the text as stored.
+    public static func stopMessage(_ stored: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any],
+              let message = object["message"] as? String else { return stored }
+        return message
     }
 }

@@ -29,6 +29,23 @@ public enum BlobStoreError: Error, Equatable, Sendable {
     case io(operation: String, path: String, errno: Int32)
 }
 
+extension BlobStoreError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .invalidDigest(let d): "\(d.prefix(80)) is not a SHA-256 hex digest"
+        case .invalidUploadID(let id): "\(id.prefix(80)) is not a valid upload id"
+        case let .wrongOffset(upload, offset, expected): "upload \(upload): chunk at \(offset), expected \(expected)"
+        case let .conflictingChunk(upload, offset): "upload \(upload): a resent chunk at \(offset) differs from the bytes stored"
+        case .noSuchUpload(let id): "no upload \(id) in progress"
+        case let .digestMismatch(expected, actual): "upload digest mismatch: announced \(expected), got \(actual)"
+        case .notFound(let d): "no blob \(d)"
+        case let .invalidRange(offset, count): "invalid range: offset \(offset), count \(count)"
+        case let .corrupt(digest, actual): "blob \(digest) is corrupt on disk (its bytes hash to \(actual)); left in place for inspection"
+        case let .io(operation, path, code): "\(operation) \(path): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
 /// A content-addressed store of checkpoint blobs under a state directory.
 ///
 /// Layout: `<state>/blobs/<first 2 hex>/<64 hex sha256>` for finished blobs and

@@ -61,6 +61,24 @@ public final class SweepStore: Sendable {
     }
 
     /// Closes the database; later calls fail. Tests use it to reopen the same file.
+    /// Opens an existing store for reading only (`thresher status`, `thresher fetch` beside a
+    /// running coordinator): no migration, no pragma, no write can happen through it. Throws if
+    /// the file is missing or its schema is not this version's.
+    public init(readingAt path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.invalidArgument("no Thresher state at \(path)")
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(5)
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: config)
+        let complete = try pool.read { db in try StoreSchema.migrator.hasCompletedMigrations(db) }
+        guard complete else {
+            throw StoreError.invalidArgument("\(path) was written by another version of Thresher (schema differs)")
+        }
+    }
+
     public func close() throws { try pool.close() }
 
     /// Names of the applied migrations, oldest first.

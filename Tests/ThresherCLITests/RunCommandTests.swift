@@ -36,10 +36,42 @@ final class RunCommandTests: XCTestCase {
         }
         XCTAssertTrue(run.stdout.contains("checkpoint 1: " + best), run.stdout)
 
+        // status and fetch read the state folder read-only: every trial with its state, stops with
+        // their explanation, and the same best checkpoint, byte for byte.
+        let status = try ThresherProcess.run(["status", "digits-mlp", "--state", state, "--json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let trials = try XCTUnwrap(report["trials"] as? [[String: Any]])
+        XCTAssertEqual(trials.count, 81)
+        let stopped = trials.filter { $0["state"] as? String == "stopped" }
+        XCTAssertFalse(stopped.isEmpty)
+        for trial in stopped {
+            let why = try XCTUnwrap(trial["stop_explanation"] as? [String: Any], "\(trial)")
+            XCTAssertEqual(why["rule"] as? String, "hyperband")
+        }
+        let out = state + "/fetched"
+        let fetch = try ThresherProcess.run(["fetch", "digits-mlp", "--state", state, "--best", "1", "--out", out])
+        XCTAssertEqual(fetch.status, 0, fetch.stderr)
+        let fetchedName = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasSuffix(".safetensors") })
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/" + fetchedName)),
+                       try Data(contentsOf: URL(fileURLWithPath: best + "/" + fetchedName)))
+
         // Rerunning on the same state continues (here: finds the sweep finished) instead of starting a copy.
         let again = try ThresherProcess.run(["run", "examples/digits-mlp.yaml", "--workers", "1", "--state", state, "--best", "1"])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stderr.contains("sweep 1 "), again.stderr)
+        // A blob damaged on disk is refused by fetch (exit 2), never written out as a checkpoint.
+        let blobs = try XCTUnwrap(FileManager.default.enumerator(atPath: state + "/blobs")?.allObjects as? [String])
+        for name in blobs where name.count > 60 {
+            let path = state + "/blobs/" + name
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes[bytes.count / 2] ^= 0xFF
+            try bytes.write(to: URL(fileURLWithPath: path))
+        }
+        let damaged = try ThresherProcess.run(["fetch", "digits-mlp", "--state", state, "--best", "1", "--out", state + "/damaged"])
+        XCTAssertEqual(damaged.status, 2, damaged.stdout + damaged.stderr)
+        XCTAssertTrue(damaged.stderr.contains("corrupt") || damaged.stderr.contains("digest"), damaged.stderr)
+
     }
 
     func testMissingEngineDataIsOneClearErrorBeforeAnythingStarts() throws {

@@ -50,6 +50,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as CoordinatorError {
             StandardError.write(["error: \(error)"])
             throw ExitCode(2)
+        } catch let error as BlobStoreError {
+            StandardError.write(["error: \(error)"])
+            throw ExitCode(2)
         }
     }
 
