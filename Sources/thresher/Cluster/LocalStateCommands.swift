@@ -87,6 +87,7 @@ struct StatusCommand: ParsableCommand {
                                           "params": TrialText.paramsJSON(trial.params)
                                               .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? trial.params,
                                           "reports": values.count, "attempts": trial.attempts]
+                if let worker = trial.workerId { row["worker"] = worker }
                 if let best { row["best"] = best }
                 if let lastStep { row["last_step"] = lastStep }
                 if let why = trial.stopExplanation {
