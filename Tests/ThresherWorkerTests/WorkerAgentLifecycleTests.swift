@@ -5,28 +5,7 @@ import ThresherWire
 
 /// The agent's lifecycle against the scripted coordinator: lost leases, cancellation, draining,
 /// pruning, and the Python example program run as a real trial.
-final class WorkerAgentLifecycleTests: XCTestCase {
-    private var base = ""
-    private var coordinator: FakeCoordinator?
-    private var running: Task<Void, Never>?
-
-    override func setUp() async throws {
-        base = try temporaryBase(self)
-        coordinator = try FakeCoordinator(directory: base)
-    }
-
-    override func tearDown() async throws {
-        running?.cancel()
-        await running?.value
-        coordinator?.close()
-    }
-
-    private func start(slots: Int = 1) throws -> WorkerAgent {
-        let fake = try XCTUnwrap(coordinator)
-        let agent = try WorkerAgent(options: agentOptions(url: fake.url, base: base + "/trials", slots: slots))
-        running = Task { await agent.run() }
-        return agent
-    }
+final class WorkerAgentLifecycleTests: AgentTestCase {
 
     /// A program that records its pid, then writes a line every 50 ms until stopped.
     private func endlessScript(pidFile: String) -> [String] {
@@ -46,7 +25,7 @@ final class WorkerAgentLifecycleTests: XCTestCase {
             s.assignments = [assignment(11, runMap(endlessScript(pidFile: pidFile)))]
             s.onReport = { report, s in if report.seq == 2 { s.staleTrials.insert(report.trialID) } }
         }
-        let agent = try start()
+        let agent = try start(slots: 1)
         guard await eventually("the trial to be forgotten", {
             let held = await agent.heldTrials
             return fake.snapshot.reports[11]?[2] != nil && held.isEmpty
@@ -64,7 +43,7 @@ final class WorkerAgentLifecycleTests: XCTestCase {
         let fake = try XCTUnwrap(coordinator)
         let pidFile = base + "/pid"
         fake.state.withLock { s in s.assignments = [assignment(12, runMap(endlessScript(pidFile: pidFile)))] }
-        _ = try start()
+        _ = try start(slots: 1)
         guard await eventually("a report", { fake.snapshot.reports[12]?[1] != nil }) else { return }
         running?.cancel()
         await running?.value
@@ -127,7 +106,7 @@ final class WorkerAgentLifecycleTests: XCTestCase {
         }
         script += "while true; do sleep 0.05; done"
         fake.state.withLock { s in s.assignments = [assignment(17, runMap(shell(script)))] }
-        let agent = try start()
+        let agent = try start(slots: 1)
         let folder = try TrialFolder(base: base + "/trials", trialID: "trial-17")
         guard await eventually("the line of step 3 acknowledged and older checkpoints pruned", {
             fake.records(of: 17).records.contains { $0.step == 3 && $0.name == "loss" } && folder.checkpoints().map(\.step) == [3]

@@ -4,29 +4,7 @@ import ThresherWire
 @testable import ThresherWorker
 
 /// The worker agent end to end: real NNG sockets to a scripted coordinator, real trial programs.
-final class WorkerAgentTests: XCTestCase {
-    private var base = ""
-    private var coordinator: FakeCoordinator?
-    private var running: Task<Void, Never>?
-
-    override func setUp() async throws {
-        base = try temporaryBase(self)
-        coordinator = try FakeCoordinator(directory: base)
-    }
-
-    override func tearDown() async throws {
-        running?.cancel()
-        await running?.value
-        coordinator?.close()
-    }
-
-    private func start(slots: Int = 2, chunkBytes: Int = 1 << 20, thresher: String = "/nonexistent/thresher") throws -> WorkerAgent {
-        let fake = try XCTUnwrap(coordinator)
-        let agent = try WorkerAgent(options: agentOptions(url: fake.url, base: base + "/trials", slots: slots,
-                                                          chunkBytes: chunkBytes, thresher: thresher))
-        running = Task { await agent.run() }
-        return agent
-    }
+final class WorkerAgentTests: AgentTestCase {
 
     private func expectedLines(_ count: Int) -> [MetricRecord] {
         (1...count).map { MetricRecord(step: Int64($0), name: "loss", value: Double($0) + 0.5) }
