@@ -127,7 +127,8 @@ extension WorkerAgent {
             trial.nextSeq += 1
         }
         var delay = options.retryMin
-        while let report = trial.unacked.first, !trial.silent {
+        // Cancelled (the agent is shutting down): stop resending; the coordinator requeues the trial.
+        while let report = trial.unacked.first, !trial.silent, !Task.isCancelled {
             let outcome = await exchange(.report(report), trial: trial, what: "Report \(trial.trialID)#\(report.seq)") {
                 if case .ack(let ack) = $0 { ack } else { nil }
             }

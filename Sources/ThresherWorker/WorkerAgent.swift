@@ -299,6 +299,8 @@ public actor WorkerAgent {
         }
         let running = Array(drivers.values)
         for driver in running { driver.cancel() }
+        // Uploaders are tasks of their own: a driver waiting for one would wait for ever otherwise.
+        for trial in trials.values { trial.uploader?.cancel() }
         for driver in running { await driver.value }
     }
 }
