@@ -105,7 +105,12 @@ final class ThreeHostTests: XCTestCase {
         let logs = ["coordinator.log", "w2.log", "w3.log"].map { (try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)) ?? "" }
         XCTAssertEqual(trials.count, 6, logs.joined(separator: "\n---\n"))
         XCTAssertEqual(trials.filter { $0["state"] as? String == "completed" }.count, 6, "\(trials)")
-        XCTAssertEqual(Set(trials.compactMap { $0["worker"] as? String }), ["host2", "host3"], "both hosts ran trials")
+        // Every trial ran on one of the two worker hosts, and both workers reached the coordinator
+        // across the bridge (which of them takes which trial depends on timing: a fast one may take all).
+        XCTAssertTrue(Set(trials.compactMap { $0["worker"] as? String }).isSubset(of: ["host2", "host3"]), "\(trials)")
+        for (i, log) in logs.dropFirst().enumerated() {
+            XCTAssertTrue(log.contains("connected to \(url) as host\(i + 2)"), "worker host\(i + 2) never connected: \(log)")
+        }
         for trial in trials { XCTAssertEqual(trial["reports"] as? Int, 4, "one value per epoch, each stored once: \(trial)") }
         let fetch = try ThresherProcess.run(["fetch", "small", "--state", folder + "/state", "--best", "2", "--out", folder + "/best"])
         XCTAssertEqual(fetch.status, 0, fetch.stderr)
