@@ -1,4 +1,5 @@
 import CNNG
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -14,8 +15,9 @@ import Darwin
 /// - A context opened here is closed exactly once: by `closeContext(_:)` while the socket is
 ///   open, or by `nng_close` (which closes every context on the socket) — never both, because
 ///   both paths decide under the same lock.
-/// - Pipe callbacks registered here stop before `close()` returns (`nng_close` waits for every
-///   pipe's removal callback), so the relay they point to outlives them.
+/// - The relay that pipe callbacks point to outlives them: `nng_close` waits for every pipe's
+///   removal callback, and the relay is held until `nng_close` has returned.
+/// - `close()` returns within about 2 s even when NNG's own close hangs (see `closeBounded`).
 /// - No context call (`nng_ctx_send`/`nng_ctx_recv`/`nng_ctx_open`) overlaps `nng_close`:
 ///   they run through `withContextCall`, and `close()` waits for those in flight. NNG 1.5.2
 ///   needs this: a context call that drops the last reference to a context being closed
@@ -99,8 +101,33 @@ final class SocketHandle: Sendable {
         guard wasOpen else { return }
         // Context calls are non-blocking and never wait for us, so this ends promptly.
         while gate.withLock({ $0.callsInFlight }) > 0 { sched_yield() }
-        _ = nng_close(socket)
+        Self.closeBounded(socket, keepingAlive: pipeEvents)
     }
+
+    /// How long `close()` waits for `nng_close` before leaving it to finish on its own thread.
+    static let closeWait: DispatchTimeInterval = .seconds(2)
+
+    /// Runs `nng_close` on a thread of its own and waits for it at most `closeWait`.
+    ///
+    /// Why: NNG 1.5.2 (Debian 12's) can block in `nng_close` for ever — seen here under load when a
+    /// worker closed its REQ socket right after cancelling its requests: every NNG thread idle, the
+    /// closer waiting on a condition nobody signals. A caller on Swift's cooperative pool (2 threads
+    /// on a 2-core machine) must not be held by that, or the whole process stalls. The relay the pipe
+    /// callbacks point to is kept alive by the closing thread until `nng_close` has returned.
+    private static func closeBounded(_ socket: nng_socket, keepingAlive relay: PipeEventRelay) {
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global(qos: .utility).async {
+            _ = nng_close(socket)
+            withExtendedLifetime(relay) {}
+            finished.signal()
+        }
+        if finished.wait(timeout: .now() + closeWait) == .timedOut {
+            stuckCloses.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Closes that did not finish within `closeWait` (each one's thread is still waiting in NNG).
+    static let stuckCloses = Atomic<Int>(0)
 
     deinit { close() }
 }
