@@ -121,7 +121,8 @@ struct RunCommand: AsyncParsableCommand {
             guard case .string(let path)? = engine[key] else { continue }
             let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
             guard FileManager.default.fileExists(atPath: resolved) else {
-                throw CLIError("\(sweepFile): thresher.engine.\(key) is \(path), and \(resolved) does not exist")
+                throw CLIError("\(sweepFile): thresher.engine.\(key) is \(path), and \(resolved) does not exist "
+                    + "(name yours with --set thresher.engine.\(key)=PATH)")
             }
         }
     }
