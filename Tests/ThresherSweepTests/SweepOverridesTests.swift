@@ -149,6 +149,28 @@ final class SweepOverridesTests: XCTestCase {
         XCTAssertEqual(spec.parameters.first?.kind, .categorical(values: [.int(3)], probabilities: nil))
     }
 
+    func testEveryExampleFileReadsBackAfterAnOverride() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let names = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".yaml") }
+        XCTAssertFalse(names.isEmpty)
+        for name in names {
+            let path = examples.appendingPathComponent(name).path
+            let plain = try SweepFileParser.parse(contentsOf: path).spec
+            let effective = try SweepOverrides(arguments: ["thresher.seed=5"]).parse(contentsOf: path)
+            var expected = plain
+            expected.thresher.seed = 5
+            XCTAssertEqual(effective.parsed.spec, expected, name)
+            XCTAssertEqual(try SweepFileParser.parse(effective.text, fileName: name).spec, expected, name)
+        }
+    }
+
+    func testNaNValuesSurviveTheRewrite() throws {
+        let text = "method: grid\nparameters:\n  x: {values: [.nan, 1.0]}\n"
+        let effective = try parse(["parameters.y.value=2"], text)
+        XCTAssertEqual(effective.parsed.spec.parameters.count, 2)
+    }
+
     func testTheEngineBlockRefusesNearMissesOfItsFlagsInTheFileToo() {
         let text = Self.file.replacingOccurrences(of: "max_length: 256", with: "epoch: 3\n    n_epochs: 3")
         XCTAssertThrowsError(try SweepFileParser.parse(text, fileName: "w2.yaml")) { error in

@@ -77,7 +77,9 @@ public struct SweepOverrides: Sendable, Hashable {
             throw SweepFileErrors(errors: [Self.internalError(fileName, "the overridden file cannot be written as YAML: \(error)")])
         }
         // The stored text is what workers and restarts will parse: it must mean the same sweep.
-        guard let reread = try? SweepFileParser.parse(effective, fileName: fileName), reread.spec == parsed.spec else {
+        // (Compared as text too: a `.nan` value is never == itself.)
+        guard let reread = try? SweepFileParser.parse(effective, fileName: fileName),
+              reread.spec == parsed.spec || String(describing: reread.spec) == String(describing: parsed.spec) else {
             throw SweepFileErrors(errors: [Self.internalError(fileName, "the overridden file does not read back as the same sweep")])
         }
         return EffectiveSweepFile(text: effective, parsed: parsed)
