@@ -59,5 +59,18 @@ final class SweepSetOptionTests: XCTestCase {
         XCTAssertEqual(run.status, 2, run.stderr)
         XCTAssertTrue(run.stderr.contains("--set thresher.engine.epochs=-1: thresher.engine.epochs must be"), run.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: state))
+
+        // W2 without its data: one error that says how to name it, before anything starts.
+        let w2 = try ThresherProcess.run(["run", "examples/w2-claims-pair.yaml", "--state", state])
+        XCTAssertEqual(w2.status, 2, w2.stderr)
+        XCTAssertTrue(w2.stderr.contains("thresher.engine.data is data/claims"), w2.stderr)
+        XCTAssertTrue(w2.stderr.contains("(name yours with --set thresher.engine.data=PATH)"), w2.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state))
+        // A relative --set path means the current folder: from the repository root, no such folder.
+        let relative = try ThresherProcess.run(["run", "examples/w2-claims-pair.yaml", "--state", state,
+                                                "--set", "thresher.engine.data=no-such-claims"])
+        XCTAssertEqual(relative.status, 2, relative.stderr)
+        XCTAssertTrue(relative.stderr.contains("thresher.engine.data is " + ThresherProcess.repositoryRoot.appendingPathComponent("no-such-claims").path),
+                      relative.stderr)
     }
 }
