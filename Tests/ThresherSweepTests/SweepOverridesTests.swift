@@ -128,7 +128,10 @@ final class SweepOverridesTests: XCTestCase {
                 XCTAssertTrue(error.description.contains(expected), "\(argument): \(error.description)")
             }
         }
-        // `a=` is YAML's null, judged by the parser like `data:` in a file.
+        // `a=` is YAML's null, judged by the parser like `data:` in a file: an unknown top-level key
+        // is a warning (as in a file), an engine path an error.
+        let warned = try? SweepOverrides(arguments: ["a="]).parse(Self.file, fileName: "w2.yaml").parsed.warnings.map(\.description)
+        XCTAssertEqual(warned, ["--set a=: a is not a key Thresher or W&B knows in a sweep file; it is ignored"])
         let empty = errors(["thresher.engine.data="])
         XCTAssertEqual(empty, ["--set thresher.engine.data=: thresher.engine.data must be a non-empty string (found null)"])
         // Every malformed argument at once.
