@@ -13,7 +13,7 @@ final class SweepCommandTests: XCTestCase {
     }
 
     func testValidateW2CountsFourTrials() throws {
-        let result = try ThresherProcess.run(["sweep", "validate", "examples/w2-claim-label.yaml"])
+        let result = try ThresherProcess.run(["sweep", "validate", "examples/w2-claims-pair.yaml"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.lines.contains("trials: 4"))
     }
@@ -59,7 +59,7 @@ final class SweepCommandTests: XCTestCase {
     }
 
     func testExpandW2KeepsListValuesAsJSONArrays() throws {
-        let result = try ThresherProcess.run(["sweep", "expand", "examples/w2-claim-label.yaml", "--json"])
+        let result = try ThresherProcess.run(["sweep", "expand", "examples/w2-claims-pair.yaml", "--json"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.lines.count, 4)
         let first = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.lines[0].utf8)) as? [String: Any])

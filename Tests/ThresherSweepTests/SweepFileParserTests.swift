@@ -371,7 +371,7 @@ extension SweepFileParserTests {
 
     func testTheExampleFilesInTheRepositoryParse() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for name in ["w1-boolq-gru.yaml", "w2-claim-label.yaml"] {
+        for name in ["w1-boolq-gru.yaml", "w2-claims-pair.yaml"] {
             let path = root.appendingPathComponent("examples").appendingPathComponent(name).path
             guard FileManager.default.fileExists(atPath: path) else { continue }
             let parsed = try SweepFileParser.parse(contentsOf: path)

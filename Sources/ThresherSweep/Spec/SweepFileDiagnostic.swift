@@ -24,6 +24,9 @@ public struct SweepFileDiagnostic: Sendable, Hashable, CustomStringConvertible {
     public var column: Int?
     /// What was expected and what was found, without the key path or the place.
     public var message: String
+    /// The `--set` argument (`KEY=VALUE`) the problem comes from, when it is not the file's own
+    /// text; `description` then names it instead of a file line.
+    public var override: String?
 
     public init(severity: Severity, keyPath: String, file: String, line: Int?, column: Int?, message: String) {
         self.severity = severity; self.keyPath = keyPath; self.file = file
@@ -37,7 +40,10 @@ public struct SweepFileDiagnostic: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        keyPath.isEmpty ? "\(message) at \(location)" : "\(keyPath) \(message) at \(location)"
+        if let override {
+            return keyPath.isEmpty ? "--set \(override): \(message)" : "--set \(override): \(keyPath) \(message)"
+        }
+        return keyPath.isEmpty ? "\(message) at \(location)" : "\(keyPath) \(message) at \(location)"
     }
 }
 

@@ -28,20 +28,16 @@ public enum SweepFileParser {
     public static func parse(_ text: String, fileName: String) throws(SweepFileErrors) -> ParsedSweepFile {
         let reader = SweepFileReader(file: fileName)
         let spec = compose(text, reader: reader).flatMap(reader.sweepSpec)
-        let diagnostics = reader.diagnostics.enumerated().sorted { lhs, rhs in
-            let l = (lhs.element.line ?? 0, lhs.element.column ?? 0), r = (rhs.element.line ?? 0, rhs.element.column ?? 0)
-            return l != r ? l < r : lhs.offset < rhs.offset
-        }.map(\.element)
-        let errors = diagnostics.filter { $0.severity == .error }
-        let warnings = diagnostics.filter { $0.severity == .warning }
-        guard let spec, errors.isEmpty else {
-            throw SweepFileErrors(errors: errors.isEmpty ? [internalFailure(fileName)] : errors, warnings: warnings)
-        }
-        return ParsedSweepFile(spec: spec, warnings: warnings)
+        return try finish(spec, reader: reader, fileName: fileName)
     }
 
     /// Reads the file at `path` and parses it; an unreadable file is one error naming the path.
     public static func parse(contentsOf path: String) throws(SweepFileErrors) -> ParsedSweepFile {
+        try parse(try readText(contentsOf: path), fileName: path)
+    }
+
+    /// The file's text; an unreadable file is one error naming the path.
+    static func readText(contentsOf path: String) throws(SweepFileErrors) -> String {
         func unreadable(_ reason: String) -> SweepFileErrors {
             SweepFileErrors(errors: [SweepFileDiagnostic(severity: .error, keyPath: "", file: path, line: nil, column: nil,
                                                          message: "cannot read the sweep file: \(reason)")])
@@ -53,11 +49,31 @@ public enum SweepFileParser {
         guard !isDirectory.boolValue else { throw unreadable("it is a directory") }
         guard let data = FileManager.default.contents(atPath: path) else { throw unreadable("permission denied or I/O error") }
         guard let text = String(data: data, encoding: .utf8) else { throw unreadable("it is not UTF-8 text") }
-        return try parse(text, fileName: path)
+        return text
+    }
+
+    /// The reader's verdict on `spec`: its diagnostics (each passed through `attribute` first, then
+    /// sorted by place, place-less ones first) thrown when there is an error, else the spec.
+    static func finish(_ spec: SweepSpec?, reader: SweepFileReader, fileName: String,
+                       attribute: (inout SweepFileDiagnostic) -> Void = { _ in }) throws(SweepFileErrors) -> ParsedSweepFile {
+        let diagnostics = reader.diagnostics.map { diagnostic in
+            var diagnostic = diagnostic
+            attribute(&diagnostic)
+            return diagnostic
+        }.enumerated().sorted { lhs, rhs in
+            let l = (lhs.element.line ?? 0, lhs.element.column ?? 0), r = (rhs.element.line ?? 0, rhs.element.column ?? 0)
+            return l != r ? l < r : lhs.offset < rhs.offset
+        }.map(\.element)
+        let errors = diagnostics.filter { $0.severity == .error }
+        let warnings = diagnostics.filter { $0.severity == .warning }
+        guard let spec, errors.isEmpty else {
+            throw SweepFileErrors(errors: errors.isEmpty ? [internalFailure(fileName)] : errors, warnings: warnings)
+        }
+        return ParsedSweepFile(spec: spec, warnings: warnings)
     }
 
     /// The YAML tree, or nil after recording why there is none.
-    private static func compose(_ text: String, reader: SweepFileReader) -> Node? {
+    static func compose(_ text: String, reader: SweepFileReader) -> Node? {
         do {
             if let root = try Yams.compose(yaml: text) { return root }
             reader.record(.error, "", line: 1, column: 1,

@@ -38,7 +38,8 @@ extension SweepFileReader {
 
     /// The engine block as `TrialProgram` will read it, checked here so `sweep validate` reports
     /// each problem at its line: `model` and `data` required strings, path keys strings,
-    /// `epochs`/`max_steps` whole numbers ≥ 0, and no maps among the fixed params.
+    /// `epochs`/`max_steps` whole numbers ≥ 0, no near miss of those keys (`dat`, `epoch`) and no
+    /// maps among the fixed params.
     private func checkEngine(_ node: Node, path: String) -> Bool {
         guard let entries = mapping(node, path: path) else { return false }
         var ok = true
@@ -57,7 +58,14 @@ extension SweepFileReader {
             case "epochs", "max_steps":
                 if int(entry.value, path: entry.path, minimum: 0) == nil { ok = false }
             default:
-                if case .mapping = entry.value {
+                // Other keys are the engine's own params, judged by `thresher train`; but a near miss
+                // of a flag (`dat`, `epoch`) would silently leave the flag at its default.
+                // (`n_epochs`, `max_epochs` are the engine's own names for epochs, not typos.)
+                if !["n_epochs", "max_epochs"].contains(entry.key),
+                   let guess = KeySuggestion.nearMiss(of: entry.key, among: TrialProgram.engineFlags) {
+                    error(entry.path, at: entry.keyNode, "is not an engine key; did you mean '\(guess)'?")
+                    ok = false
+                } else if case .mapping = entry.value {
                     error(entry.path, at: entry.value, "is a mapping; engine params are numbers, booleans, strings or lists")
                     ok = false
                 }

@@ -19,6 +19,9 @@ public struct TrialProgram: Sendable, Equatable {
     public var file: ExpandedCommand.File?
 
     public static let engineFlags = ["model", "data", "embeddings", "epochs", "max_steps", "cache_dir"]
+    /// Engine keys whose values are paths: relative to the sweep file's folder when written in the
+    /// file, to the current folder when given with `--set` (see `SweepOverrides`).
+    public static let enginePathKeys = ["data", "embeddings", "cache_dir"]
 
     /// The program of trial `index` with `params`.
     /// - Parameters:

@@ -15,7 +15,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a sweep on this machine: coordinator, local workers, and the best checkpoint at the end.",
         discussion: """
         State goes to --state (default thresher-runs/NAME): rerunning the same file there continues \
-        the sweep. Workers are `thresher worker` processes (one trial slot each) talking to the \
+        the sweep. With --set, the overridden file is the sweep (default state thresher-runs/NAME-set-DIGEST): \
+        the same command continues it, and a state folder holding the sweep with other text is refused. Workers are `thresher worker` processes (one trial slot each) talking to the \
         coordinator over ipc:// with a token kept in the state folder. At the end the --best checkpoints \
         are written to STATE/best/ as safetensors files with JSON sidecars.
         """
@@ -27,8 +28,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Local worker processes (one trial each).")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "State folder (default: thresher-runs/<sweep file name>).")
+    @Option(help: "State folder (default: thresher-runs/<sweep file name>, with -set-<digest> when --set is given).")
     var state: String?
+
+    @OptionGroup var overrides: SweepOverrideOptions
 
     @Option(help: "How many of the best checkpoints to write to STATE/best at the end.")
     var best: Int = 1
@@ -57,10 +60,13 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func runSweep() async throws {
-        let spec = try SweepFileLoader.load(file).spec  // every problem at its line, exit 2, before anything starts
+        // Every problem (of the file or of a --set) at its place, exit 2, before anything starts.
+        let effective = try SweepFileLoader.load(file, overrides: overrides.values)
+        let spec = effective.parsed.spec
         try Self.checkEngineFiles(spec.thresher.engine, sweepFile: file)
         let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let folder = URL(fileURLWithPath: state ?? "thresher-runs/\(name)").standardizedFileURL.path
+        let defaultState = EffectiveSweepSubmission.defaultStateFolder(file: file, overrides: overrides.values)
+        let folder = URL(fileURLWithPath: state ?? defaultState).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let url = Self.ipcURL(folder: folder)
         let (token, tokenPath) = try TokenPolicy.coordinatorToken(tokenFile: nil, listen: [url], stateDirectory: folder)
@@ -68,7 +74,13 @@ struct RunCommand: AsyncParsableCommand {
         options.logger = Logger(label: "thresher.coordinator")
         options.logger.logLevel = .warning
         let coordinator = try Coordinator(stateDirectory: folder, options: options)
-        let sweepID = try await SweepSubmission.submit(file: file, to: coordinator)
+        let sweepID: Int64
+        do {
+            sweepID = try await EffectiveSweepSubmission.submit(effective, file: file, stateFolder: folder, to: coordinator)
+        } catch {
+            try? await coordinator.close()
+            throw error
+        }
         let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: [url], token: token)
         let pool = try LocalWorkerPool(count: workers, url: url, tokenFile: tokenPath, folder: folder)
         StandardError.write(["sweep \(sweepID) (\(name)) in \(folder); \(workers) local worker\(workers == 1 ? "" : "s")"])
@@ -87,7 +99,8 @@ struct RunCommand: AsyncParsableCommand {
         server.close()
         if interrupted.isSet {
             try await coordinator.close()
-            StandardError.write(["interrupted: rerun `thresher run \(file)` to continue the sweep"])
+            let sets = overrides.values.map { " --set '\($0)'" }.joined()
+            StandardError.write(["interrupted: rerun `thresher run \(file)\(sets)` to continue the sweep"])
             throw ExitCode(130)
         }
         guard last.finished else {
@@ -108,7 +121,8 @@ struct RunCommand: AsyncParsableCommand {
             guard case .string(let path)? = engine[key] else { continue }
             let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
             guard FileManager.default.fileExists(atPath: resolved) else {
-                throw CLIError("\(sweepFile): thresher.engine.\(key) is \(path), and \(resolved) does not exist")
+                throw CLIError("\(sweepFile): thresher.engine.\(key) is \(path), and \(resolved) does not exist "
+                    + "(name yours with --set thresher.engine.\(key)=PATH)")
             }
         }
     }

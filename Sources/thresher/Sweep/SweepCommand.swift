@@ -13,10 +13,17 @@ struct Sweep: ParsableCommand {
 /// after every problem was printed.
 enum SweepFileLoader {
     static func load(_ path: String, quietWarnings: Bool = false) throws -> ParsedSweepFile {
+        try load(path, overrides: [], quietWarnings: quietWarnings).parsed
+    }
+
+    /// The file with its `--set` overrides applied: the text to store and its spec. A bad
+    /// override is reported like a bad line of the file (exit 2).
+    static func load(_ path: String, overrides arguments: [String], quietWarnings: Bool = false) throws -> EffectiveSweepFile {
         do {
-            let parsed = try SweepFileParser.parse(contentsOf: path)
-            if !quietWarnings { StandardError.write(parsed.warnings.map { "warning: \($0)" }) }
-            return parsed
+            let overrides = try SweepOverrides(arguments: arguments, workingDirectory: FileManager.default.currentDirectoryPath)
+            let effective = try overrides.parse(contentsOf: path)
+            if !quietWarnings { StandardError.write(effective.parsed.warnings.map { "warning: \($0)" }) }
+            return effective
         } catch {
             StandardError.write(error.warnings.map { "warning: \($0)" })
             StandardError.write(error.errors.map { "error: \($0)" })
@@ -47,8 +54,10 @@ extension Sweep {
         @Argument(help: "The sweep file (YAML or JSON).")
         var file: String
 
+        @OptionGroup var overrides: SweepOverrideOptions
+
         func run() throws {
-            let parsed = try SweepFileLoader.load(file)
+            let parsed = try SweepFileLoader.load(file, overrides: overrides.values).parsed
             print(try SweepSummary(parsed.spec).text)
         }
     }
@@ -75,6 +84,8 @@ extension Sweep {
         @Flag(help: "One JSON object per line.")
         var json = false
 
+        @OptionGroup var overrides: SweepOverrideOptions
+
         @Flag(help: "With --json, add each trial's argv: the `thresher train` run of thresher.engine, or the expanded command.")
         var programs = false
 
@@ -84,7 +95,7 @@ extension Sweep {
         }
 
         func run() throws {
-            var spec = try SweepFileLoader.load(file, quietWarnings: json).spec
+            var spec = try SweepFileLoader.load(file, overrides: overrides.values, quietWarnings: json).parsed.spec
             if let seed { spec.thresher.seed = seed }
             var searcher = try SearcherFactory.make(for: spec)
             guard let limit = count ?? searcher.totalCount else {
@@ -140,12 +151,14 @@ extension Sweep {
         @Flag(help: "One JSON object per trial, then a summary object.")
         var json = false
 
+        @OptionGroup var overrides: SweepOverrideOptions
+
         func validate() throws {
             guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1, got \(parallel)") }
         }
 
         func run() throws {
-            let spec = try SweepFileLoader.load(file, quietWarnings: json).spec
+            let spec = try SweepFileLoader.load(file, overrides: overrides.values, quietWarnings: json).parsed.spec
             guard let data = FileManager.default.contents(atPath: curves),
                   let text = String(data: data, encoding: .utf8) else {
                 throw ValidationError("cannot read the curves file \(curves)")
