@@ -88,13 +88,18 @@ struct RunCommand: AsyncParsableCommand {
         let display = ProgressDisplay()
         let interrupted = InterruptFlag()
         var last = try await coordinator.progress(sweep: sweepID)
+        // The table's rows are read only for a terminal; a log gets the summary line alone.
+        func rows() throws -> [TrialBoardRow] {
+            guard display.isTerminal else { return [] }
+            return try TrialBoard.read(from: coordinator.sweepStore, sweep: sweepID, metric: last.metric, goal: last.goal)
+        }
         while !last.finished && !interrupted.isSet {
-            display.show(last)
+            display.show(last, rows: try rows())
             if pool.allExited { break }
             try? await Task.sleep(for: .milliseconds(500))
             last = try await coordinator.progress(sweep: sweepID)
         }
-        display.finish(last)
+        display.finish(last, rows: try rows())
         pool.stop()
         server.close()
         if interrupted.isSet {
