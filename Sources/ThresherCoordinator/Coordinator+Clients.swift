@@ -15,8 +15,6 @@ import ThresherWire
 extension Coordinator {
     /// The capability a client declares in its Hello.
     public static let clientCapability = "client"
-    /// Largest export page, in rows: ~60 bytes a row keeps a page under 1 MB.
-    static let maxExportRows = 10_000
     /// Largest BlobData piece, far below the 64 MiB frame limit.
     static let maxBlobPiece = 4 << 20
 
@@ -137,31 +135,10 @@ extension Coordinator {
 
     func handleExport(_ request: ExportRequest) throws -> Message {
         let sweep = try sweep(named: request.sweep)
-        let limit = max(1, min(Int(request.limit), Self.maxExportRows))
-        guard let afterTrial = Int64(exactly: request.after.trialID), let afterSeq = Int64(exactly: request.after.seq) else {
+        guard let page = try ExportPages.page(store: store, sweep: sweep.id, after: request.after, limit: Int(request.limit)) else {
             throw RequestError(code: .invalidRequest, detail: "export cursor out of range")
         }
-        // One row more than sent tells whether the page is the last.
-        let found = try store.metricRows(sweep: sweep.id, afterTrial: afterTrial, afterSeq: afterSeq,
-                                         afterPosition: Int(request.after.position), limit: limit + 1)
-        let rows = Array(found.prefix(limit))
-        var trials: [ExportTrial] = []
-        for id in Set(rows.map(\.trialId)).sorted() {
-            let trial = try store.trial(id)
-            let params = StoredTrialParams.decode(trial.params)?.paramMap ?? ParamMap()
-            trials.append(ExportTrial(trialID: UInt64(bitPattern: id), index: Int64(trial.indexInSweep), state: trial.state.rawValue,
-                                      params: params))
-        }
-        let next = rows.last.map {
-            ExportCursor(trialID: UInt64(bitPattern: $0.trialId), seq: UInt64(bitPattern: $0.seq), position: UInt32(clamping: $0.position))
-        } ?? request.after
-        return .exportPage(ExportPage(
-            sweepID: UInt64(bitPattern: sweep.id), trials: trials,
-            rows: rows.map {
-                ExportRow(trialID: UInt64(bitPattern: $0.trialId), seq: UInt64(bitPattern: $0.seq), step: $0.step, name: $0.name,
-                          value: $0.value, time: $0.time.timeIntervalSince1970)
-            },
-            next: next, complete: found.count <= limit))
+        return .exportPage(page)
     }
 
     // MARK: Best checkpoints and blobs
