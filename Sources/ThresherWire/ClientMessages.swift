@@ -185,3 +185,8 @@ public struct BlobData: Sendable, Hashable {
         self.digest = digest; self.offset = offset; self.totalBytes = totalBytes; self.data = data
     }
 }
+
+extension Digest32 {
+    /// The 64 lower-case hex digits of the value (how digests are named in the store and sidecars).
+    public var hex: String { SHA256.hex(bytes) }
+}

@@ -68,7 +68,7 @@ struct ResumeDownload {
         }
         let actual = hasher.finalize()
         guard actual == point.digest.bytes else {
-            throw .digestMismatch(expected: SHA256.hex(of: point.digest.bytes), actual: SHA256.hex(of: actual))
+            throw .digestMismatch(expected: point.digest.hex, actual: Digest32(actual)?.hex ?? "?")
         }
         guard fsync(fd) == 0 else { throw .io("fsync \(temporary): \(String(cString: strerror(errno)))") }
         guard rename(temporary, final) == 0 else { throw .io("rename to \(final): \(String(cString: strerror(errno)))") }

@@ -80,14 +80,14 @@ struct RemoteFetch {
                 bytes, rank: offset + 1, sweepName: best.sweepName, sweepID: Int64(bitPattern: best.sweepID),
                 trialID: Int64(bitPattern: checkpoint.trialID), trialIndex: Int(checkpoint.trialIndex), step: checkpoint.step,
                 metric: best.metric, value: checkpoint.value, params: checkpoint.params,
-                digest: SHA256.hex(of: checkpoint.digest.bytes), into: folder))
+                digest: checkpoint.digest.hex, into: folder))
         }
         return fetched
     }
 
     /// The whole file, every piece checked to continue where the last ended, then the digest.
     private func download(_ checkpoint: BestCheckpoint) async throws -> [UInt8] {
-        let hex = SHA256.hex(of: checkpoint.digest.bytes)
+        let hex = checkpoint.digest.hex
         var bytes: [UInt8] = []
         var hasher = SHA256()
         while UInt64(bytes.count) < checkpoint.byteCount {

@@ -49,8 +49,8 @@ struct StatusCommand: AsyncParsableCommand {
             let terminal = isatty(STDOUT_FILENO) == 1
             var last = ""
             while true {
-                let document = try await fetch(source, connection)
-                let text = json ? try StatusDocument.text(document) : StatusText.render(document)
+                let (document, documentText) = try await fetch(source, connection)
+                let text = json ? documentText : StatusText.render(document)
                 if !watch { return print(text) }
                 if text != last {
                     // Unbuffered, so a pipe sees each view as it is drawn.
@@ -67,17 +67,19 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    private func fetch(_ source: StateOrCoordinator, _ connection: CoordinatorConnection?) async throws -> [String: Any] {
+    /// The status document, and its JSON text as the coordinator (or `StatusDocument`) wrote it.
+    private func fetch(_ source: StateOrCoordinator, _ connection: CoordinatorConnection?) async throws -> ([String: Any], String) {
         if let connection {
             guard case .statusReply(let reply) = try await connection.request(.statusRequest(StatusRequest(sweep: sweep))),
                   let document = try? JSONSerialization.jsonObject(with: Data(reply.json.utf8)) as? [String: Any] else {
                 throw CLIError("the coordinator at \(connection.url) sent a status that is not a JSON object")
             }
-            return document
+            return (document, reply.json)
         }
         let local = try LocalState(source.state ?? ".")
-        if let sweep { return try StatusDocument.sweep(store: local.store, try local.sweep(sweep)) }
-        return try StatusDocument.allSweeps(store: local.store)
+        let document = try sweep.map { try StatusDocument.sweep(store: local.store, try local.sweep($0)) }
+            ?? StatusDocument.allSweeps(store: local.store)
+        return (document, try StatusDocument.text(document))
     }
 }
 

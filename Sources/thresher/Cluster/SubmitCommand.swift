@@ -11,8 +11,9 @@ struct SubmitCommand: AsyncParsableCommand {
         discussion: """
         The file is checked here first (errors with line numbers, no round trip), then parsed again by \
         the coordinator. Submitting the same file under the same name again returns the existing sweep. \
-        Relative paths in the file (the command's script, data files) mean --base-dir, by default the \
-        file's folder as seen from here: it must exist on the hosts that run the trials, or use absolute paths.
+        Relative engine paths in the file (data, embeddings, cache) mean --base-dir, by default the file's \
+        folder as seen from here: it must exist on the hosts that run the trials, or use absolute paths. A \
+        command's program runs in each worker's working folder, as with W&B agents.
         """
     )
 
@@ -28,7 +29,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Higher priorities run first; equal ones in submission order.")
     var priority: Int32 = 0
 
-    @Option(help: "The folder relative paths in the file mean, on the worker hosts.")
+    @Option(help: "The folder relative engine paths in the file mean, on the worker hosts.")
     var baseDir: String?
 
     @Option(help: "Cluster token file.")
