@@ -46,8 +46,11 @@ struct ResumeDownload {
         guard point.step >= 0, point.step <= Int64(MetricLineParser.maxStep) else {
             throw .badReply("resume step \(point.step) is out of range")
         }
-        for path in [folder.root, folder.checkpointDirectory] where mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw .io("\(path): \(String(cString: strerror(errno)))")
+        do {
+            // The worker's base folder may not exist yet either (it is made when the first trial starts).
+            try FileManager.default.createDirectory(atPath: folder.checkpointDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .io("\(folder.checkpointDirectory): \(error.localizedDescription)")
         }
         let final = folder.checkpointPath(step: Int(point.step))
         let temporary = folder.checkpointDirectory + "/.resume-step-\(point.step)-\(UInt32.random(in: 0 ... .max)).part"

@@ -41,6 +41,8 @@ final class FakeCoordinator: Sendable {
         var stoppedTrials: Set<UInt64> = []
         /// One-off answers to the Report with this seq (after storing it), e.g. an unexpected message.
         var hiccups: [UInt64: Message] = [:]
+        /// Blobs served by BlobRead, by digest (the bytes need not match it: tests serve corrupt ones).
+        var blobs: [Digest32: [UInt8]] = [:]
         /// Called for each newly stored Report; may queue verdicts.
         var onReport: (@Sendable (Report, inout State) -> Void)?
     }
@@ -121,6 +123,12 @@ final class FakeCoordinator: Sendable {
                 return .ack(Ack(ackedSeq: 0, verdicts: Self.take(&s.verdicts)))
             case .checkpointChunk(let chunk):
                 return .chunkAck(Self.store(chunk, in: &s))
+            case .blobRead(let read):
+                guard let blob = s.blobs[read.digest] else { return .error(ErrorReply(code: .notFound, detail: "fake coordinator: no blob")) }
+                let start = min(blob.count, Int(clamping: read.offset))
+                let end = min(blob.count, start + Int(min(read.maxBytes, 7)))  // small pieces: several round trips
+                return .blobData(BlobData(digest: read.digest, offset: read.offset, totalBytes: UInt64(blob.count),
+                                          data: Array(blob[start ..< end])))
             default:
                 return .error(ErrorReply(code: .unexpectedMessage, detail: "fake coordinator: \(message.type)"))
             }
