@@ -98,6 +98,39 @@ final class ClientRequestTests: XCTestCase {
         try await cluster.stop()
     }
 
+    func testStopCancelsATrialWaitingAfterALostLeaseAndStopsOneTrialAlone() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        _ = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "grid.yaml", baseDirectory: dir, name: "grid")
+        _ = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "other.yaml", baseDirectory: dir, name: "other")
+        let client = try client(cluster), worker = try cluster.worker("w", slots: 2)
+        defer { client.close(); worker.close() }
+        let lost = try await worker.assignment()
+        clock.advance(60)
+        let reaped = try await cluster.coordinator.tick()
+        XCTAssertEqual(reaped, [Int64(lost.trialID)])   // back in the queue
+        let store = cluster.coordinator.sweepStore
+        XCTAssertEqual(try store.trial(Int64(lost.trialID)).state, .pending)
+
+        // One trial alone: the waiting one is cancelled, its sweep goes on.
+        guard case .stopReply(let one) = try await client.send(.stopRequest(StopRequest(target: .trial(lost.trialID), reason: "bad idea"))) else {
+            return XCTFail("no StopReply")
+        }
+        XCTAssertEqual([one.cancelled, one.stopped], [1, 0])
+        let cancelled = try store.trial(Int64(lost.trialID))
+        XCTAssertEqual(cancelled.state, .cancelled)
+        XCTAssertEqual(cancelled.lastError, "bad idea")
+        XCTAssertEqual(try store.sweep(Int64(lost.sweepID)).state, .active)
+        let next = try await worker.assignment()
+        XCTAssertEqual(next.sweepID, lost.sweepID, "the sweep hands out its next trial")
+        XCTAssertNotEqual(next.trialID, lost.trialID)
+        // The stop is in the event log with its reason.
+        let events = try store.events(trial: Int64(lost.trialID)).map(\.kind)
+        XCTAssertEqual(events.last, "trial.cancelled")
+        try await cluster.stop()
+    }
+
     func testExportPagesVisitEveryRowOnceAndBlobsAreReadByDigest() async throws {
         let dir = try temporaryDirectory(self)
         let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
