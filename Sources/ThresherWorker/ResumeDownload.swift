@@ -117,8 +117,9 @@ struct ResumeDownload {
     private static func write(_ bytes: [UInt8], to fd: Int32, at offset: UInt64, path: String) throws(ResumeDownloadError) {
         var written = 0
         while written < bytes.count {
-            let count = bytes.withUnsafeBytes { raw in
-                pwrite(fd, raw.baseAddress! + written, raw.count - written, off_t(offset) + off_t(written))
+            let count = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return pwrite(fd, base + written, raw.count - written, off_t(offset) + off_t(written))
             }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { throw .io("write \(path): \(String(cString: strerror(errno)))") }

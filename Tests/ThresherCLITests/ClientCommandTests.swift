@@ -217,6 +217,23 @@ final class ClientCommandTests: XCTestCase {
         XCTAssertTrue(both.stderr.contains("either --state or --coordinator"), both.stderr)
     }
 
+    /// A local coordinator without a token keeps one in its state folder; a client given only the
+    /// ipc:// URL inside that folder finds it there (as for `thresher run`).
+    func testLocalIPCCoordinatorNeedsNoTokenFlag() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-client-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/state", withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        let url = "ipc://\(folder)/state/coordinator.ipc"
+        _ = try start(["coordinator", "--listen", url, "--state", folder + "/state"], log: folder + "/coordinator.log")
+        var out = ThresherProcess.Output(status: -1, stdout: "", stderr: "")
+        for _ in 0 ..< 50 where out.status != 0 {
+            out = try ThresherProcess.run(["status", "--coordinator", url, "--json"], environment: ["THRESHER_TOKEN_FILE": "", "THRESHER_TOKEN": ""])
+            if out.status != 0 { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertEqual(out.stdout, "{\"sweeps\":[]}\n")
+    }
+
     func testUnreachableCoordinatorNamesTheURL() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-client-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
