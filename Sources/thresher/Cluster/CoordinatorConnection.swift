@@ -81,6 +81,9 @@ final class CoordinatorConnection: Sendable {
             CLIError("the coordinator at \(url) refused the handshake (\(rejected.reason)): \(rejected.detail)")
         case .serverNotAuthenticated:
             CLIError("the server at \(url) does not hold this cluster's token (wrong token, or not the coordinator you meant)")
+        case .transport(let net) where net.isTimedOut:
+            CLIError("cannot reach the coordinator at \(url): no answer within \(Self.timeout) (\(net)); "
+                + "is it running, listening there and reachable from here? (a coordinator busy storing a large upload can also be late)")
         case .transport(let net):
             CLIError("cannot reach the coordinator at \(url): \(net) (is it running and listening there?)")
         default:
