@@ -38,11 +38,22 @@ struct ResumeDownload {
     /// Attempts per piece before giving up (a coordinator restart in the middle is survivable).
     static let attemptsPerPiece = 3
 
+    /// Heartbeats naming the trial while it downloads, so its lease does not expire before the
+    /// program starts; their Acks' verdicts go to `verdicts` (they may name other trials).
+    struct KeepAlive: Sendable {
+        var trial: HeldTrial
+        var every: Duration
+        var verdicts: @Sendable ([TrialVerdict]) async -> Void
+    }
+
     let client: ClusterClient
     let timeout: Duration
+    var keepAlive: KeepAlive?
 
     /// Downloads `point` into `folder` and returns the checkpoint's path.
     func fetch(_ point: ResumePoint, into folder: TrialFolder) async throws(ResumeDownloadError) -> String {
+        let beating = keepAlive.map { keepAlive in Task { [client, timeout] in await Self.beat(keepAlive, client: client, timeout: timeout) } }
+        defer { beating?.cancel() }
         guard point.step >= 0, point.step <= Int64(MetricLineParser.maxStep) else {
             throw .badReply("resume step \(point.step) is out of range")
         }
@@ -112,6 +123,17 @@ struct ResumeDownload {
             }
         }
         throw lastError
+    }
+
+    private static func beat(_ keepAlive: KeepAlive, client: ClusterClient, timeout: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: keepAlive.every)
+            if Task.isCancelled { return }
+            // A failed beat is retried by the next one, as in the agent's own heartbeat loop.
+            if case .ack(let ack) = try? await client.send(.heartbeat(Heartbeat(trials: [keepAlive.trial])), timeout: timeout) {
+                await keepAlive.verdicts(ack.verdicts)
+            }
+        }
     }
 
     private static func write(_ bytes: [UInt8], to fd: Int32, at offset: UInt64, path: String) throws(ResumeDownloadError) {

@@ -157,7 +157,11 @@ public actor WorkerAgent {
         if resume == nil, let point = assign.resumeFrom {
             // The trial ran elsewhere before: bring the coordinator's copy over (digest-checked).
             do {
-                resume = try await ResumeDownload(client: client, timeout: options.requestTimeout).fetch(point, into: folder)
+                let keepAlive = ResumeDownload.KeepAlive(
+                    trial: HeldTrial(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch, step: -1), every: heartbeatEvery,
+                    verdicts: { verdicts in await self.apply(verdicts) })
+                resume = try await ResumeDownload(client: client, timeout: options.requestTimeout, keepAlive: keepAlive)
+                    .fetch(point, into: folder)
                 logger.info("trial \(assign.trialID): downloaded the coordinator's step-\(point.step) checkpoint (\(point.byteCount) bytes)")
             } catch {
                 logger.warning("trial \(assign.trialID): cannot download the step-\(point.step) checkpoint (\(error)); starting from the beginning")

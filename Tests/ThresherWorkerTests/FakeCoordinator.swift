@@ -43,6 +43,8 @@ final class FakeCoordinator: Sendable {
         var hiccups: [UInt64: Message] = [:]
         /// Blobs served by BlobRead, by digest (the bytes need not match it: tests serve corrupt ones).
         var blobs: [Digest32: [UInt8]] = [:]
+        /// How long each BlobRead is held before its answer (a slow download).
+        var blobDelay: Duration = .zero
         /// Called for each newly stored Report; may queue verdicts.
         var onReport: (@Sendable (Report, inout State) -> Void)?
     }
@@ -63,6 +65,10 @@ final class FakeCoordinator: Sendable {
         let serving = Task { [self] in
             await server.serve { _, message in
                 let reply = self.answer(message)
+                if case .blobRead = message {
+                    let delay = self.state.withLock { $0.blobDelay }
+                    if delay > .zero { try? await Task.sleep(for: delay) }
+                }
                 if case .report(let report) = message, self.state.withLock({ $0.hangOnSeq == report.seq }) {
                     // Stored but never answered: the worker must resend it to a later coordinator.
                     try? await Task.sleep(for: .seconds(30))

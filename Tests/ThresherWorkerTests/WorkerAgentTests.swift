@@ -254,6 +254,26 @@ final class WorkerAgentTests: AgentTestCase {
         XCTAssertEqual(reads, Array(stride(from: UInt64(0), to: UInt64(bytes.count), by: 7)))
     }
 
+    func testASlowResumeDownloadKeepsTheLeaseWithHeartbeats() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let bytes = Array("a checkpoint that takes a while to arrive".utf8)
+        let digest = try XCTUnwrap(Digest32(SHA256.hash(bytes)))
+        fake.state.withLock { s in
+            s.blobs = [digest: bytes]
+            s.blobDelay = .milliseconds(150)   // 6 pieces of 7 bytes: ~0.9 s, heartbeats every 0.2 s
+            s.assignments = [assignment(11, runMap(shell(linesScript(1))), resumeFrom: ResumePoint(step: 2, digest: digest,
+                                                                                                    byteCount: UInt64(bytes.count)))]
+        }
+        _ = try start(slots: 1)
+        guard await eventually("Done", { fake.snapshot.done.count == 1 }) else { return }
+        let requests = fake.snapshot.requests
+        let firstReport = try XCTUnwrap(requests.firstIndex { if case .report = $0 { true } else { false } })
+        let beats = requests[..<firstReport].filter { request in
+            if case .heartbeat(let h) = request { h.trials.contains { $0.trialID == 11 && $0.leaseEpoch == 1 } } else { false }
+        }
+        XCTAssertGreaterThanOrEqual(beats.count, 2, "the lease is renewed while the checkpoint downloads")
+    }
+
     func testRunSpecParsesTheConventionAndNamesTheBadKey() throws {
         let spec = try RunSpec(run: runMap(["train", "--lr", "0.1"], engine: true, seed: 3))
         XCTAssertEqual(spec.programArgv(thresherExecutable: "/opt/thresher"), ["/opt/thresher", "train", "--lr", "0.1"])
