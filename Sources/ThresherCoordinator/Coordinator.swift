@@ -72,10 +72,12 @@ public actor Coordinator {
         return sweep.id
     }
 
-    /// Answers one request of an authenticated worker. Never throws, never traps.
+    /// Answers one request of an authenticated worker or client. Never throws, never traps.
     public func handle(session: WorkerSession, message: Message) -> Message {
         let worker = session.workerID
         do {
+            // Client requests (and the roles check) live in Coordinator+Clients.swift.
+            if let reply = try handleClientRequest(session: session, message) { return reply }
             switch message {
             case .requestTrial(let request): return try requestTrial(worker: worker, request)
             case .report(let report): return try handleReport(worker: worker, report)

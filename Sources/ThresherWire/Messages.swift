@@ -4,7 +4,9 @@
 /// the coordinator answers each with exactly one reply. Handshake `Hello` → `Challenge`,
 /// `Proof` → `Welcome` | `Rejected`; then `RequestTrial` → `Assign` | `NoWork`,
 /// `Report` / `Heartbeat` → `Ack`, `CheckpointChunk` → `ChunkAck`, `Done` / `Failed` → `Ack`,
-/// and any request may be answered with `Error`.
+/// and any request may be answered with `Error`. Client requests and their replies:
+/// (`SubmitSweep` → `SweepSubmitted`, `StatusRequest` → `StatusReply`, `StopRequest` → `StopReply`,
+/// `ExportRequest` → `ExportPage`, `BestRequest` → `BestCheckpoints`, `BlobRead` → `BlobData`).
 public enum Message: Sendable, Hashable {
     case hello(Hello)
     case challenge(Challenge)
@@ -21,6 +23,18 @@ public enum Message: Sendable, Hashable {
     case chunkAck(ChunkAck)
     case done(Done)
     case failed(Failed)
+    case submitSweep(SubmitSweep)
+    case sweepSubmitted(SweepSubmitted)
+    case statusRequest(StatusRequest)
+    case statusReply(StatusReply)
+    case stopRequest(StopRequest)
+    case stopReply(StopReply)
+    case exportRequest(ExportRequest)
+    case exportPage(ExportPage)
+    case bestRequest(BestRequest)
+    case bestCheckpoints(BestCheckpoints)
+    case blobRead(BlobRead)
+    case blobData(BlobData)
     case error(ErrorReply)
 
     /// The frame type byte of this message.
@@ -41,6 +55,18 @@ public enum Message: Sendable, Hashable {
         case .chunkAck: .chunkAck
         case .done: .done
         case .failed: .failed
+        case .submitSweep: .submitSweep
+        case .sweepSubmitted: .sweepSubmitted
+        case .statusRequest: .statusRequest
+        case .statusReply: .statusReply
+        case .stopRequest: .stopRequest
+        case .stopReply: .stopReply
+        case .exportRequest: .exportRequest
+        case .exportPage: .exportPage
+        case .bestRequest: .bestRequest
+        case .bestCheckpoints: .bestCheckpoints
+        case .blobRead: .blobRead
+        case .blobData: .blobData
         case .error: .error
         }
     }
@@ -63,6 +89,18 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case chunkAck = 0x31
     case done = 0x40
     case failed = 0x41
+    case submitSweep = 0x50
+    case sweepSubmitted = 0x51
+    case statusRequest = 0x52
+    case statusReply = 0x53
+    case stopRequest = 0x54
+    case stopReply = 0x55
+    case exportRequest = 0x56
+    case exportPage = 0x57
+    case bestRequest = 0x58
+    case bestCheckpoints = 0x59
+    case blobRead = 0x5A
+    case blobData = 0x5B
     case error = 0x7F
 }
 
@@ -322,6 +360,13 @@ public enum ErrorCode: UInt8, Sendable, CaseIterable {
     case unexpectedMessage = 5
     case overloaded = 6
     case internalError = 7
+    /// A client request named a sweep, trial or blob that does not exist. Answers client requests only.
+    case notFound = 8
+    /// A client request the coordinator cannot act on, e.g. a sweep file that does not parse. Answers client requests only.
+    case invalidRequest = 9
+    /// The session may not send this request: trial requests from a `client` session, client
+    /// requests other than BlobRead from a session that did not declare `client`.
+    case notPermitted = 10
 }
 
 /// A request the coordinator could not act on. The worker decides from `code` what to do

@@ -153,7 +153,20 @@ public actor WorkerAgent {
         } catch {
             return await reportUnstartable(assign, reason: "bad assignment: \(error)")
         }
-        let resume = Self.resumePath(assign.resumeFrom, folder: folder, logger: logger)
+        var resume = Self.resumePath(assign.resumeFrom, folder: folder, logger: logger)
+        if resume == nil, let point = assign.resumeFrom {
+            // The trial ran elsewhere before: bring the coordinator's copy over (digest-checked).
+            do {
+                let keepAlive = ResumeDownload.KeepAlive(
+                    trial: HeldTrial(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch, step: -1), every: heartbeatEvery,
+                    verdicts: { verdicts in await self.apply(verdicts) })
+                resume = try await ResumeDownload(client: client, timeout: options.requestTimeout, keepAlive: keepAlive)
+                    .fetch(point, into: folder)
+                logger.info("trial \(assign.trialID): downloaded the coordinator's step-\(point.step) checkpoint (\(point.byteCount) bytes)")
+            } catch {
+                logger.warning("trial \(assign.trialID): cannot download the step-\(point.step) checkpoint (\(error)); starting from the beginning")
+            }
+        }
         let launch = TrialLaunch(
             argv: spec.programArgv(thresherExecutable: options.thresherExecutable), sweepID: String(assign.sweepID),
             seed: spec.seed, resumeFrom: resume, threads: options.threadsPerSlot, baseEnvironment: options.environment,
@@ -178,16 +191,15 @@ public actor WorkerAgent {
         _ = await exchange(.failed(failed), trial: nil, what: "Failed") { if case .ack(let a) = $0 { a } else { nil } }
     }
 
-    /// The local checkpoint to resume from: only the trial folder's own `step-<step>.safetensors`,
-    /// and only when its SHA-256 is the coordinator's (the protocol has no download message yet).
+    /// The local checkpoint to resume from: the trial folder's own `step-<step>.safetensors`, only
+    /// when its SHA-256 and size are the coordinator's. Nil otherwise: the caller downloads it.
     static func resumePath(_ point: ResumePoint?, folder: TrialFolder, logger: Logger) -> String? {
         guard let point, point.step >= 0, point.step <= Int64(MetricLineParser.maxStep),
               let checkpoint = folder.checkpoint(step: Int(point.step)) else {
-            if let point { logger.warning("trial \(folder.trialID): no local checkpoint of step \(point.step); starting from the beginning") }
             return nil
         }
         guard let file = try? CheckpointFile(path: checkpoint.path), file.size == point.byteCount, file.digest == point.digest else {
-            logger.warning("trial \(folder.trialID): local step-\(point.step) differs from the coordinator's; starting from the beginning")
+            logger.warning("trial \(folder.trialID): local step-\(point.step) differs from the coordinator's; using the coordinator's copy")
             return nil
         }
         return checkpoint.path

@@ -35,7 +35,7 @@ final class FrameErrorTests: XCTestCase {
     }
 
     func testUnknownMessageType() {
-        XCTAssertWireError(.unknownMessageType(0x55)) { try codec.decode(TestFrames.frame(rawType: 0x55, payload: [0, 0])) }
+        XCTAssertWireError(.unknownMessageType(0x66)) { try codec.decode(TestFrames.frame(rawType: 0x66, payload: [0, 0])) }
         XCTAssertWireError(.unknownMessageType(0x00)) { try codec.decode(TestFrames.frame(rawType: 0x00, payload: [0, 0])) }
     }
 

@@ -46,6 +46,33 @@ struct RandomMessages {
         case .done: .done(Done(trialID: u64(), leaseEpoch: u64(), finalStep: i64(), finalMetrics: records()))
         case .failed:
             .failed(Failed(trialID: u64(), leaseEpoch: u64(), reason: string(), exitCode: bool() ? .random(in: .min ... .max, using: &rng) : nil))
+        case .submitSweep:
+            .submitSweep(SubmitSweep(fileText: string(maxLength: 200), fileName: string(), baseDirectory: string(),
+                                     name: bool() ? string() : nil, priority: .random(in: .min ... .max, using: &rng)))
+        case .sweepSubmitted: .sweepSubmitted(SweepSubmitted(sweepID: u64(), name: string(), created: bool()))
+        case .statusRequest: .statusRequest(StatusRequest(sweep: bool() ? string() : nil))
+        case .statusReply: .statusReply(StatusReply(json: string(maxLength: 300)))
+        case .stopRequest:
+            .stopRequest(StopRequest(target: bool() ? .sweep(string()) : .trial(u64()), reason: string()))
+        case .stopReply: .stopReply(StopReply(sweepID: u64(), cancelled: u32(), stopped: u32(), detail: string()))
+        case .exportRequest: .exportRequest(ExportRequest(sweep: string(), after: cursor(), limit: u32()))
+        case .exportPage:
+            .exportPage(ExportPage(
+                sweepID: u64(),
+                trials: array(max: 4) { ExportTrial(trialID: $0.u64(), index: $0.i64(), state: $0.string(), params: $0.paramMap(depth: 0)) },
+                rows: array(max: 40) { ExportRow(trialID: $0.u64(), seq: $0.u64(), step: $0.i64(), name: $0.string(maxLength: 8),
+                                                 value: $0.double(), time: $0.double()) },
+                next: cursor(), complete: bool()))
+        case .bestRequest: .bestRequest(BestRequest(sweep: string(), count: u32()))
+        case .bestCheckpoints:
+            .bestCheckpoints(BestCheckpoints(
+                sweepID: u64(), sweepName: string(), metric: string(),
+                checkpoints: array(max: 4) {
+                    BestCheckpoint(trialID: $0.u64(), trialIndex: $0.i64(), step: $0.i64(), value: $0.bool() ? $0.double() : nil,
+                                   byteCount: $0.u64(), digest: $0.digest(), params: $0.paramMap(depth: 0))
+                }))
+        case .blobRead: .blobRead(BlobRead(digest: digest(), offset: u64(), maxBytes: u32()))
+        case .blobData: .blobData(BlobData(digest: digest(), offset: u64(), totalBytes: u64(), data: chunkData()))
         case .error: .error(ErrorReply(code: pick(ErrorCode.allCases), detail: string()))
         }
     }
@@ -56,6 +83,7 @@ struct RandomMessages {
     mutating func u32() -> UInt32 { edgeBiased(UInt32.random(in: .min ... .max, using: &rng), edges: [0, .max]) }
     mutating func i64() -> Int64 { edgeBiased(Int64.random(in: .min ... .max, using: &rng), edges: [0, -1, .min, .max]) }
     mutating func bool() -> Bool { Bool.random(using: &rng) }
+    mutating func cursor() -> ExportCursor { ExportCursor(trialID: u64(), seq: u64(), position: u32()) }
 
     mutating func double() -> Double {
         switch Int.random(in: 0..<10, using: &rng) {

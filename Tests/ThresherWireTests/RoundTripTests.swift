@@ -97,6 +97,10 @@ final class RoundTripTests: XCTestCase {
         case let .assign(a): return a.params.entries.contains { nan($0.value) } || a.run.entries.contains { nan($0.value) }
         case let .report(r): return r.batch.records.contains { $0.value.isNaN }
         case let .done(d): return d.finalMetrics.contains { $0.value.isNaN }
+        case let .exportPage(p):
+            return p.rows.contains { $0.value.isNaN || $0.time.isNaN } || p.trials.contains { $0.params.entries.contains { nan($0.value) } }
+        case let .bestCheckpoints(b):
+            return b.checkpoints.contains { ($0.value?.isNaN ?? false) || $0.params.entries.contains { nan($0.value) } }
         default: return false
         }
     }

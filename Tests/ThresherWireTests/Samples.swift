@@ -48,10 +48,37 @@ enum Samples {
     static let failed = Message.failed(Failed(trialID: 43, leaseEpoch: 2, reason: "exit status 137 (killed)", exitCode: 137))
     static let error = Message.error(ErrorReply(code: .staleLease, detail: "lease epoch 2 is not current (3)"))
 
+    // Client messages.
+    static let submitSweep = Message.submitSweep(SubmitSweep(
+        fileText: "method: grid\nparameters:\n  lr: {values: [0.1, 0.01]}\n", fileName: "lr.yaml",
+        baseDirectory: "/home/ada/sweeps", name: "lr-grid", priority: -2))
+    static let sweepSubmitted = Message.sweepSubmitted(SweepSubmitted(sweepID: 7, name: "lr-grid", created: true))
+    static let statusRequest = Message.statusRequest(StatusRequest(sweep: "lr-grid"))
+    static let statusReply = Message.statusReply(StatusReply(json: #"{"sweeps":[{"id":7,"name":"lr-grid","state":"active"}]}"#))
+    static let stopRequest = Message.stopRequest(StopRequest(target: .trial(42), reason: "stopped by user"))
+    static let stopReply = Message.stopReply(StopReply(sweepID: 7, cancelled: 0, stopped: 1, detail: "trial 42 stopped"))
+    static let exportRequest = Message.exportRequest(ExportRequest(
+        sweep: "7", after: ExportCursor(trialID: 42, seq: 9, position: 1), limit: 5000))
+    static let exportPage = Message.exportPage(ExportPage(
+        sweepID: 7,
+        trials: [ExportTrial(trialID: 42, index: 0, state: "completed", params: ["lr": .double(0.1)])],
+        rows: [ExportRow(trialID: 42, seq: 9, step: 200, name: "loss", value: 0.625, time: 1_700_000_000.5)],
+        next: ExportCursor(trialID: 42, seq: 9, position: 2), complete: true))
+    static let bestRequest = Message.bestRequest(BestRequest(sweep: "lr-grid", count: 2))
+    static let bestCheckpoints = Message.bestCheckpoints(BestCheckpoints(
+        sweepID: 7, sweepName: "lr-grid", metric: "loss",
+        checkpoints: [BestCheckpoint(trialID: 42, trialIndex: 0, step: 200, value: 0.625, byteCount: 65544,
+                                     digest: digest(0xE0), params: ["lr": .double(0.1)])]))
+    static let blobRead = Message.blobRead(BlobRead(digest: digest(0xE0), offset: 65536, maxBytes: 1_048_576))
+    static let blobData = Message.blobData(BlobData(digest: digest(0xE0), offset: 65536, totalBytes: 65544,
+                                                    data: [0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0x01, 0x02, 0x03]))
+
     /// Every sample, keyed by its golden file name (the message type's case name).
     static let all: [(name: String, message: Message)] = [
         hello, challenge, proof, welcome, rejected, requestTrial, assign, noWork,
         report, ack, heartbeat, checkpointChunk, chunkAck, done, failed, error,
+        submitSweep, sweepSubmitted, statusRequest, statusReply, stopRequest, stopReply,
+        exportRequest, exportPage, bestRequest, bestCheckpoints, blobRead, blobData,
     ].map { (name: String(describing: $0.type), message: $0) }
 
     /// A report big and repetitive enough to be compressed: 64 steps of two metrics (2.6 KB).

@@ -41,6 +41,10 @@ final class FakeCoordinator: Sendable {
         var stoppedTrials: Set<UInt64> = []
         /// One-off answers to the Report with this seq (after storing it), e.g. an unexpected message.
         var hiccups: [UInt64: Message] = [:]
+        /// Blobs served by BlobRead, by digest (the bytes need not match it: tests serve corrupt ones).
+        var blobs: [Digest32: [UInt8]] = [:]
+        /// How long each BlobRead is held before its answer (a slow download).
+        var blobDelay: Duration = .zero
         /// Called for each newly stored Report; may queue verdicts.
         var onReport: (@Sendable (Report, inout State) -> Void)?
     }
@@ -61,6 +65,10 @@ final class FakeCoordinator: Sendable {
         let serving = Task { [self] in
             await server.serve { _, message in
                 let reply = self.answer(message)
+                if case .blobRead = message {
+                    let delay = self.state.withLock { $0.blobDelay }
+                    if delay > .zero { try? await Task.sleep(for: delay) }
+                }
                 if case .report(let report) = message, self.state.withLock({ $0.hangOnSeq == report.seq }) {
                     // Stored but never answered: the worker must resend it to a later coordinator.
                     try? await Task.sleep(for: .seconds(30))
@@ -121,6 +129,12 @@ final class FakeCoordinator: Sendable {
                 return .ack(Ack(ackedSeq: 0, verdicts: Self.take(&s.verdicts)))
             case .checkpointChunk(let chunk):
                 return .chunkAck(Self.store(chunk, in: &s))
+            case .blobRead(let read):
+                guard let blob = s.blobs[read.digest] else { return .error(ErrorReply(code: .notFound, detail: "fake coordinator: no blob")) }
+                let start = min(blob.count, Int(clamping: read.offset))
+                let end = min(blob.count, start + Int(min(read.maxBytes, 7)))  // small pieces: several round trips
+                return .blobData(BlobData(digest: read.digest, offset: read.offset, totalBytes: UInt64(blob.count),
+                                          data: Array(blob[start ..< end])))
             default:
                 return .error(ErrorReply(code: .unexpectedMessage, detail: "fake coordinator: \(message.type)"))
             }

@@ -226,6 +226,54 @@ final class WorkerAgentTests: AgentTestCase {
         XCTAssertEqual(done.first { $0.trialID == 7 }?.finalMetrics.map(\.value), [0], "another digest: fresh start")
     }
 
+    func testDownloadsAResumeCheckpointItDoesNotHoldAndNeverResumesFromABadOne() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let bytes = Array("checkpoint of step 4, held by the coordinator only".utf8)
+        let digest = try XCTUnwrap(Digest32(SHA256.hash(bytes)))
+        let point = ResumePoint(step: 4, digest: digest, byteCount: UInt64(bytes.count))
+        // The same size under another digest, served with the first file's bytes: a corrupt download.
+        let corrupt = ResumePoint(step: 4, digest: try XCTUnwrap(Digest32([UInt8](repeating: 7, count: 32))), byteCount: UInt64(bytes.count))
+        let script = #"[ -n "$THRESHER_RESUME_FROM" ] && cmp -s "$THRESHER_RESUME_FROM" "$THRESHER_CHECKPOINT_DIR/step-4.safetensors" && r=1 || r=0; printf '{"step": 5, "resumed": %d}\n' $r >> "$THRESHER_METRICS_FILE""#
+        fake.state.withLock { s in
+            s.blobs = [digest: bytes, corrupt.digest: bytes]
+            s.assignments = [assignment(9, runMap(shell(script)), resumeFrom: point),
+                             assignment(10, runMap(shell(script)), resumeFrom: corrupt)]
+        }
+        _ = try start(slots: 1)
+        guard await eventually("two Done", { fake.snapshot.done.count == 2 }) else { return }
+        let done = fake.snapshot.done
+        XCTAssertEqual(done.first { $0.trialID == 9 }?.finalMetrics.map(\.value), [1], "downloaded into the trial folder and resumed")
+        XCTAssertEqual(done.first { $0.trialID == 10 }?.finalMetrics.map(\.value), [0], "a download that fails its digest: fresh start")
+        let downloaded = try TrialFolder(base: base + "/trials", trialID: "trial-9")
+        XCTAssertEqual(FileManager.default.contents(atPath: downloaded.checkpointPath(step: 4)).map { Array($0) }, bytes)
+        let refused = try TrialFolder(base: base + "/trials", trialID: "trial-10")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: refused.checkpointDirectory), [],
+                       "nothing of the bad download is left, not even its temporary file")
+        // Several BlobReads of at most 7 bytes each, every one for the announced digest.
+        let reads = fake.snapshot.requests.compactMap { if case .blobRead(let r) = $0, r.digest == digest { r.offset } else { nil } }
+        XCTAssertEqual(reads, Array(stride(from: UInt64(0), to: UInt64(bytes.count), by: 7)))
+    }
+
+    func testASlowResumeDownloadKeepsTheLeaseWithHeartbeats() async throws {
+        let fake = try XCTUnwrap(coordinator)
+        let bytes = Array("a checkpoint that takes a while to arrive".utf8)
+        let digest = try XCTUnwrap(Digest32(SHA256.hash(bytes)))
+        fake.state.withLock { s in
+            s.blobs = [digest: bytes]
+            s.blobDelay = .milliseconds(150)   // 6 pieces of 7 bytes: ~0.9 s, heartbeats every 0.2 s
+            s.assignments = [assignment(11, runMap(shell(linesScript(1))), resumeFrom: ResumePoint(step: 2, digest: digest,
+                                                                                                    byteCount: UInt64(bytes.count)))]
+        }
+        _ = try start(slots: 1)
+        guard await eventually("Done", { fake.snapshot.done.count == 1 }) else { return }
+        let requests = fake.snapshot.requests
+        let firstReport = try XCTUnwrap(requests.firstIndex { if case .report = $0 { true } else { false } })
+        let beats = requests[..<firstReport].filter { request in
+            if case .heartbeat(let h) = request { h.trials.contains { $0.trialID == 11 && $0.leaseEpoch == 1 } } else { false }
+        }
+        XCTAssertGreaterThanOrEqual(beats.count, 2, "the lease is renewed while the checkpoint downloads")
+    }
+
     func testRunSpecParsesTheConventionAndNamesTheBadKey() throws {
         let spec = try RunSpec(run: runMap(["train", "--lr", "0.1"], engine: true, seed: 3))
         XCTAssertEqual(spec.programArgv(thresherExecutable: "/opt/thresher"), ["/opt/thresher", "train", "--lr", "0.1"])

@@ -118,9 +118,11 @@ public final class ClusterServer: Sendable {
                 emit(.handshakeRejected(workerID: workerID, pipe: request.pipe, rejected))
                 return encode(.rejected(rejected))
             }
-        case .challenge, .welcome, .rejected, .assign, .noWork, .ack, .chunkAck, .error:
+        case .challenge, .welcome, .rejected, .assign, .noWork, .ack, .chunkAck, .error,
+             .sweepSubmitted, .statusReply, .stopReply, .exportPage, .bestCheckpoints, .blobData:
             return encode(.error(ErrorReply(code: .unexpectedMessage, detail: "\(message.type) is a coordinator reply, not a request")))
-        case .requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed:
+        case .requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed,
+             .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead:
             guard let session = sessions.session(on: request.pipe) else {
                 stats.withLock { $0.unauthenticatedRequests += 1 }
                 emit(.unauthenticatedRequest(pipe: request.pipe, message.type))

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import ThresherCoordinator
+import ThresherWire
+
+/// `thresher status`: sweeps and their trials, from a state folder or a coordinator.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show sweeps (or one sweep's trials, with every stop decision's explanation).",
+        discussion: """
+        With --state, reads STATE/thresher.sqlite read-only (safe beside a running coordinator); with \
+        --coordinator, asks the coordinator (token from --token-file, THRESHER_TOKEN_FILE or \
+        THRESHER_TOKEN). --watch redraws until the sweep (or every sweep) has ended; when stdout is \
+        not a terminal it prints the view again, as plain lines, whenever it changes.
+        """
+    )
+
+    @Argument(help: "A sweep id or name; without it, one line per sweep.")
+    var sweep: String?
+
+    @Option(help: "The coordinator's state folder.")
+    var state: String?
+
+    @Option(help: "The coordinator's URL (tcp://HOST:7700, ipc:///path, …).")
+    var coordinator: String?
+
+    @Option(help: "Cluster token file (with --coordinator).")
+    var tokenFile: String?
+
+    @Flag(help: "One JSON object (with --watch: one per change, one per line).")
+    var json = false
+
+    @Flag(help: "Redraw until the sweep has ended.")
+    var watch = false
+
+    @Option(help: "Seconds between redraws with --watch.")
+    var interval: Double = 2
+
+    func validate() throws {
+        guard interval.isFinite, interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1 seconds") }
+    }
+
+    func run() async throws {
+        do {
+            let source = try StateOrCoordinator.validate(state: state, coordinator: coordinator)
+            let connection = try source.coordinator.map { try CoordinatorConnection(url: $0, tokenFile: tokenFile) }
+            defer { connection?.close() }
+            let terminal = isatty(STDOUT_FILENO) == 1
+            var last = ""
+            while true {
+                let (document, documentText) = try await fetch(source, connection)
+                let text = json ? documentText : StatusText.render(document)
+                if !watch { return print(text) }
+                if text != last {
+                    // Unbuffered, so a pipe sees each view as it is drawn.
+                    let clear = terminal && !json ? "\u{1B}[H\u{1B}[2J" : ""
+                    FileHandle.standardOutput.write(Data((clear + text + "\n").utf8))
+                    last = text
+                }
+                if StatusText.ended(document) { return }
+                try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+            }
+        } catch let error as CLIError {
+            StandardError.write(["error: \(error)"])
+            throw ExitCode(2)
+        }
+    }
+
+    /// The status document, and its JSON text as the coordinator (or `StatusDocument`) wrote it.
+    private func fetch(_ source: StateOrCoordinator, _ connection: CoordinatorConnection?) async throws -> ([String: Any], String) {
+        if let connection {
+            guard case .statusReply(let reply) = try await connection.request(.statusRequest(StatusRequest(sweep: sweep))),
+                  let document = try? JSONSerialization.jsonObject(with: Data(reply.json.utf8)) as? [String: Any] else {
+                throw CLIError("the coordinator at \(connection.url) sent a status that is not a JSON object")
+            }
+            return (document, reply.json)
+        }
+        let local = try LocalState(source.state ?? ".")
+        let document = try sweep.map { try StatusDocument.sweep(store: local.store, try local.sweep($0)) }
+            ?? StatusDocument.allSweeps(store: local.store)
+        return (document, try StatusDocument.text(document))
+    }
+}
+
+/// The human view of a status document (docs/protocol.md, StatusReply): the same for a local
+/// and a remote status, since both come from the same document.
+enum StatusText {
+    static func render(_ document: [String: Any]) -> String {
+        if let sweeps = document["sweeps"] as? [[String: Any]] {
+            if sweeps.isEmpty { return "no sweeps" }
+            return sweeps.map { s in
+                let metric = s["metric"] as? String ?? ""
+                let best = (s["best"] as? [String: Any]).map { "best \(metric) \(number($0["value"])) (trial \(number($0["trial"])))" }
+                    ?? "no \(metric) yet"
+                return "\(number(s["id"]))\t\(s["name"] as? String ?? "")\t\(s["state"] as? String ?? "")\t\(counts(s))\t\(best)"
+            }.joined(separator: "\n")
+        }
+        var lines = ["sweep \(number(document["id"])) \(document["name"] as? String ?? "") (\(document["state"] as? String ?? "")): \(counts(document))"]
+        for t in document["trials"] as? [[String: Any]] ?? [] {
+            var line = "\(number(t["trial"]))\t#\(number(t["index"]))\t\(t["state"] as? String ?? "")\t\(number(t["reports"])) values"
+            if let best = t["best"] { line += "\tbest \(number(best))" }
+            if let params = t["params"], JSONSerialization.isValidJSONObject(params),
+               let data = try? JSONSerialization.data(withJSONObject: params, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                line += "\t" + String(decoding: data, as: UTF8.self)
+            }
+            if let why = t["stop_explanation"] as? [String: Any], let message = why["message"] as? String { line += "\t\(message)" }
+            if let error = t["last_error"] as? String { line += "\terror: \(error)" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// True once the sweep (or every sweep) has finished or been stopped.
+    static func ended(_ document: [String: Any]) -> Bool {
+        if let sweeps = document["sweeps"] as? [[String: Any]] { return sweeps.allSatisfy { $0["finished"] as? Bool ?? false } }
+        return document["finished"] as? Bool ?? false
+    }
+
+    /// "12/81 trials ended, 2 running, …" from the per-state counts.
+    static func counts(_ sweep: [String: Any]) -> String {
+        let c = sweep["counts"] as? [String: Any] ?? [:]
+        func n(_ key: String) -> Int { (c[key] as? NSNumber)?.intValue ?? 0 }
+        let ended = ["completed", "stopped", "failed", "cancelled"].reduce(0) { $0 + n($1) }
+        let total = (sweep["total_trials"] as? NSNumber).map { "\($0.intValue)" } ?? "?"
+        var parts = ["\(ended)/\(total) trials ended"]
+        for (state, label) in [("running", "running"), ("assigned", "starting"), ("completed", "completed"),
+                               ("stopped", "stopped early"), ("failed", "failed"), ("cancelled", "cancelled")] where n(state) > 0 {
+            parts.append("\(n(state)) \(label)")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    private static func number(_ value: Any?) -> String {
+        guard let number = value as? NSNumber else { return value.map { "\($0)" } ?? "-" }
+        let value = number.doubleValue
+        // Ids and counts are integers; metric values print as doubles.
+        if value == value.rounded(), abs(value) < 1e15 { return "\(Int64(value))" }
+        return "\(value)"
+    }
+}
