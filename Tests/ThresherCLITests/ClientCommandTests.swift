@@ -129,6 +129,13 @@ final class ClientCommandTests: XCTestCase {
         XCTAssertEqual(submitted.stdout, "sweep 1 small submitted\n")
         let again = try client(cluster, ["submit", file])
         XCTAssertTrue(again.stdout.hasPrefix("sweep 1 small already there"), again.stdout)
+        // --set: a bad override is refused here naming it; a good one is what the coordinator stores.
+        let badSet = try client(cluster, ["submit", file, "--set", "parameters.lr.valuez=[0.5]"])
+        XCTAssertEqual(badSet.status, 2)
+        XCTAssertTrue(badSet.stderr.contains("--set parameters.lr.valuez"), badSet.stderr)
+        let overridden = try client(cluster, ["submit", file, "--name", "small-set", "--set", "parameters.lr.values=[0.5]"])
+        XCTAssertEqual(overridden.stdout, "sweep 2 small-set submitted\n", overridden.stderr)
+        XCTAssertEqual(try status(cluster, "small-set")["total_trials"] as? Int, 1)
 
         _ = try startWorker(cluster, id: "w1")
         // --watch returns once the sweep has ended; not a terminal, so plain JSON lines.

@@ -10,7 +10,8 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Submit a sweep file to a running coordinator.",
         discussion: """
         The file is checked here first (errors with line numbers, no round trip), then parsed again by \
-        the coordinator. Submitting the same file under the same name again returns the existing sweep. \
+        the coordinator. Submitting the same file (with the same --set values) under the same name again returns the \
+        existing sweep. \
         Relative engine paths in the file (data, embeddings, cache) mean --base-dir, by default the file's \
         folder as seen from here: it must exist on the hosts that run the trials, or use absolute paths. A \
         command's program runs in each worker's working folder, as with W&B agents.
@@ -35,15 +36,14 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Cluster token file.")
     var tokenFile: String?
 
+    @OptionGroup var overrides: SweepOverrideOptions
+
     func run() async throws {
         do {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                throw CLIError("cannot read the sweep file \(file)")
-            }
+            // Every problem of the file (or of a --set) at its line, exit 2, before any round trip;
+            // the coordinator stores the text with the overrides applied, which is what the sweep runs.
+            let text = try SweepFileLoader.load(file, overrides: overrides.values).text
             let url = URL(fileURLWithPath: file).standardizedFileURL
-            do { _ = try SweepFileParser.parse(text, fileName: url.lastPathComponent) } catch {
-                throw CLIError("\(file) is not a valid sweep file:\n\(error.description)")
-            }
             let connection = try CoordinatorConnection(url: coordinator, tokenFile: tokenFile)
             defer { connection.close() }
             let request = SubmitSweep(fileText: text, fileName: url.lastPathComponent,
