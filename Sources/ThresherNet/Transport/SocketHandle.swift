@@ -1,5 +1,6 @@
 import CNNG
 import Dispatch
+import Logging
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -122,7 +123,9 @@ final class SocketHandle: Sendable {
             finished.signal()
         }
         if finished.wait(timeout: .now() + closeWait) == .timedOut {
-            stuckCloses.add(1, ordering: .relaxed)
+            let count = stuckCloses.add(1, ordering: .relaxed).newValue
+            Logger(label: "thresher.net").warning(
+                "closing an NNG socket did not finish within 2 s (\(count) so far in this process); left to finish on its own thread")
         }
     }
 
