@@ -38,9 +38,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard leaseTimeout > 0, leaseTimeout.isFinite else { throw ValidationError("--lease-timeout must be positive") }
     }
 
+    @OptionGroup var tls: TLSFlags
+
     func run() async throws {
         do {
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            let tlsConfiguration = try tls.server(listening: listen)
             let (token, tokenSource) = try TokenPolicy.coordinatorToken(tokenFile: tokenFile, listen: listen, stateDirectory: state)
             var options = CoordinatorOptions(leaseTimeout: leaseTimeout)
             options.logger = Logger(label: "thresher.coordinator")
@@ -49,7 +52,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 let id = try await SweepSubmission.submit(file: file, to: coordinator)
                 StandardError.write(["sweep \(id): \(file)"])
             }
-            let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: listen, token: token)
+            let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: listen, token: token,
+                                               serverOptions: ClusterServerOptions(transport: TransportOptions(tls: tlsConfiguration)))
             StandardError.write(["coordinator listening on \(listen.joined(separator: ", ")); state \(state); token from \(tokenSource)"])
             await SignalWait.untilInterrupted()
             server.close()
@@ -57,6 +61,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
             StandardError.write(["coordinator stopped"])
         } catch let error as CLIError {
             StandardError.write(["error: \(error)"])
+            throw ExitCode(2)
+        } catch let error as NetError {
+            // A listen URL that cannot be bound, or a --tls-* file NNG cannot read.
+            StandardError.write(["error: cannot listen on \(listen.joined(separator: ", ")): \(error)"])
             throw ExitCode(2)
         }
     }

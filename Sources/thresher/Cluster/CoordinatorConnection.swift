@@ -15,13 +15,13 @@ final class CoordinatorConnection: Sendable {
     static let timeout: Duration = .seconds(10)
 
     /// Connects lazily: NNG dials in the background and the first request does the handshake.
-    init(url: String, tokenFile: String?) throws {
+    init(url: String, tokenFile: String?, tls: TLSFlags) throws {
         self.url = url
         let token = try Self.token(url: url, tokenFile: tokenFile)
         var host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         host = String(host.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" })
         let id = "client-\(host.isEmpty ? "host" : host)-\(getpid())-\(String(UInt32.random(in: 0 ... .max), radix: 16))"
-        var transport = TransportOptions()
+        var transport = TransportOptions(tls: try tls.client(connecting: url))
         // A client is short-lived: fail fast instead of retrying a dial for ever.
         transport.reconnectMin = .milliseconds(100)
         do {

@@ -38,6 +38,8 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Cluster token file (with --coordinator).")
     var tokenFile: String?
 
+    @OptionGroup var tls: TLSFlags
+
     @Option(help: "Rows per page (1…10000).")
     var pageSize: Int = 5000
 
@@ -49,7 +51,7 @@ struct ExportCommand: AsyncParsableCommand {
         var temporary: String?
         do {
             let source = try StateOrCoordinator.validate(state: state, coordinator: coordinator)
-            let connection = try source.coordinator.map { try CoordinatorConnection(url: $0, tokenFile: tokenFile) }
+            let connection = try source.coordinator.map { try CoordinatorConnection(url: $0, tokenFile: tokenFile, tls: tls) }
             defer { connection?.close() }
             let local = try source.state.map { try LocalState($0) }
             let localSweep = try local.map { try $0.sweep(sweep) }

@@ -28,6 +28,8 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(help: "Cluster token file (with --coordinator).")
     var tokenFile: String?
 
+    @OptionGroup var tls: TLSFlags
+
     @Option(help: "How many of the best checkpoints.")
     var best: Int = 1
 
@@ -41,7 +43,7 @@ struct FetchCommand: AsyncParsableCommand {
             let source = try StateOrCoordinator.validate(state: state, coordinator: coordinator)
             let fetched: [FetchedCheckpoint]
             if let url = source.coordinator {
-                fetched = try await RemoteFetch(connection: try CoordinatorConnection(url: url, tokenFile: tokenFile))
+                fetched = try await RemoteFetch(connection: try CoordinatorConnection(url: url, tokenFile: tokenFile, tls: tls))
                     .fetchBest(sweep: sweep, count: best, into: out)
             } else {
                 let folder = source.state ?? "."

@@ -28,6 +28,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Cluster token file (with --coordinator).")
     var tokenFile: String?
 
+    @OptionGroup var tls: TLSFlags
+
     @Flag(help: "One JSON object (with --watch: one per change, one per line).")
     var json = false
 
@@ -44,7 +46,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let source = try StateOrCoordinator.validate(state: state, coordinator: coordinator)
-            let connection = try source.coordinator.map { try CoordinatorConnection(url: $0, tokenFile: tokenFile) }
+            let connection = try source.coordinator.map { try CoordinatorConnection(url: $0, tokenFile: tokenFile, tls: tls) }
             defer { connection?.close() }
             let terminal = isatty(STDOUT_FILENO) == 1
             var last = ""

@@ -26,6 +26,8 @@ struct StopCommand: AsyncParsableCommand {
     @Option(help: "Cluster token file.")
     var tokenFile: String?
 
+    @OptionGroup var tls: TLSFlags
+
     func run() async throws {
         do {
             let stopTarget: StopTarget
@@ -37,7 +39,7 @@ struct StopCommand: AsyncParsableCommand {
             } else {
                 stopTarget = .sweep(target)
             }
-            let connection = try CoordinatorConnection(url: coordinator, tokenFile: tokenFile)
+            let connection = try CoordinatorConnection(url: coordinator, tokenFile: tokenFile, tls: tls)
             defer { connection.close() }
             guard case .stopReply(let reply) = try await connection.request(.stopRequest(StopRequest(target: stopTarget, reason: reason))) else {
                 throw CLIError("the coordinator at \(coordinator) answered StopRequest with something else")

@@ -36,6 +36,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Cluster token file.")
     var tokenFile: String?
 
+    @OptionGroup var tls: TLSFlags
+
     @OptionGroup var overrides: SweepOverrideOptions
 
     func run() async throws {
@@ -44,7 +46,7 @@ struct SubmitCommand: AsyncParsableCommand {
             // the coordinator stores the text with the overrides applied, which is what the sweep runs.
             let text = try SweepFileLoader.load(file, overrides: overrides.values).text
             let url = URL(fileURLWithPath: file).standardizedFileURL
-            let connection = try CoordinatorConnection(url: coordinator, tokenFile: tokenFile)
+            let connection = try CoordinatorConnection(url: coordinator, tokenFile: tokenFile, tls: tls)
             defer { connection.close() }
             let request = SubmitSweep(fileText: text, fileName: url.lastPathComponent,
                                       baseDirectory: baseDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }

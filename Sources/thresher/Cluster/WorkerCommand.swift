@@ -21,6 +21,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The coordinator's URL (tcp://HOST:7700, tls+tcp://…, ipc:///path).")
     var connect: String
 
+    @OptionGroup var tls: TLSFlags
+
     @Option(help: "Cluster token file.")
     var tokenFile: String?
 
@@ -43,11 +45,13 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let token: ClusterToken
+        let tlsConfiguration: TLSConfiguration?
         do {
             guard let explicit = try TokenPolicy.explicit(tokenFile: tokenFile) else {
                 throw CLIError("no cluster token: pass --token-file (the coordinator's, e.g. STATE/cluster.token for a local one) or set THRESHER_TOKEN_FILE")
             }
             token = explicit
+            tlsConfiguration = try tls.client(connecting: connect)
         } catch let error as CLIError {
             StandardError.write(["error: \(error)"])
             throw ExitCode(2)
@@ -59,8 +63,14 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "thresher.worker")
         logger.logLevel = .info
         let options = WorkerOptions(coordinatorURL: connect, token: token, workerID: id ?? WorkerOptions.defaultWorkerID(),
-                                    slots: slots, threadsPerSlot: threads, baseFolder: folder, logger: logger)
-        let agent = try WorkerAgent(options: options)
+                                    slots: slots, threadsPerSlot: threads, baseFolder: folder,
+                                    transport: TransportOptions(tls: tlsConfiguration), logger: logger)
+        let agent: WorkerAgent
+        do { agent = try WorkerAgent(options: options) } catch {
+            // e.g. a --tls-* file that cannot be read: NNG reads them when the dialer is made.
+            StandardError.write(["error: cannot connect to \(connect): \(error)"])
+            throw ExitCode(2)
+        }
         let interrupted = InterruptFlag()
         let running = Task { await agent.run() }
         while !interrupted.isSet {
