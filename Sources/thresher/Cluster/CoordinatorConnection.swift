@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import ThresherCoordinator
 import ThresherNet
@@ -92,17 +93,49 @@ final class CoordinatorConnection: Sendable {
     }
 }
 
-/// Where a command reads sweeps from: a coordinator's state folder or a coordinator on the network.
-struct StateOrCoordinator {
-    let state: String?
-    let coordinator: String?
+/// `--coordinator URL`, `--token-file FILE` and the `--tls-*` flags: how a client command reaches a
+/// running coordinator. One group, so every command spells and checks them the same way.
+struct CoordinatorAccess: ParsableArguments {
+    @Option(help: "The coordinator's URL (tcp://HOST:7700, tls+tcp://…, ipc:///path).")
+    var coordinator: String?
 
-    /// Exactly one of the two, or a message that says so.
-    static func validate(state: String?, coordinator: String?) throws -> StateOrCoordinator {
-        switch (state, coordinator) {
+    @Option(help: "Cluster token file (default: THRESHER_TOKEN_FILE, THRESHER_TOKEN, or an ipc:// coordinator's own).")
+    var tokenFile: String?
+
+    @OptionGroup var tls: TLSFlags
+
+    /// The coordinator's URL, required by commands that only talk to one (submit, stop).
+    func requiredURL() throws -> String {
+        guard let coordinator else { throw CLIError("give --coordinator URL (the coordinator's tcp://, tls+tcp:// or ipc:// address)") }
+        return coordinator
+    }
+
+    func connect(_ url: String) throws -> CoordinatorConnection {
+        try CoordinatorConnection(url: url, tokenFile: tokenFile, tls: tls)
+    }
+}
+
+/// Where a command reads sweeps from: a coordinator's state folder (`--state`, read-only, on its
+/// host) or a coordinator on the network (`--coordinator` and its access flags) — exactly one.
+struct StateOrCoordinator: ParsableArguments {
+    @Option(help: "The coordinator's state folder (read-only; safe beside a running coordinator).")
+    var state: String?
+
+    @OptionGroup var access: CoordinatorAccess
+
+    var coordinator: String? { access.coordinator }
+
+    /// Exactly one of the two, or a message that says so (exit 2, like every other input error).
+    func checked() throws -> StateOrCoordinator {
+        switch (state, access.coordinator) {
         case (nil, nil): throw CLIError("give --state DIR (a coordinator's state folder) or --coordinator URL")
         case (.some, .some): throw CLIError("give either --state or --coordinator, not both")
-        default: return StateOrCoordinator(state: state, coordinator: coordinator)
+        default: return self
         }
+    }
+
+    /// A connection when the source is a coordinator on the network.
+    func connection() throws -> CoordinatorConnection? {
+        try access.coordinator.map { try access.connect($0) }
     }
 }

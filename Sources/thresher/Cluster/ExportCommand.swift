@@ -29,16 +29,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Output file (default: standard output).")
     var out: String?
 
-    @Option(help: "The coordinator's state folder.")
-    var state: String?
-
-    @Option(help: "The coordinator's URL (tcp://HOST:7700, ipc:///path, …).")
-    var coordinator: String?
-
-    @Option(help: "Cluster token file (with --coordinator).")
-    var tokenFile: String?
-
-    @OptionGroup var tls: TLSFlags
+    @OptionGroup var source: StateOrCoordinator
 
     @Option(help: "Rows per page (1…10000).")
     var pageSize: Int = 5000
@@ -50,8 +41,8 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         var temporary: String?
         do {
-            let source = try StateOrCoordinator.validate(state: state, coordinator: coordinator)
-            let connection = try source.coordinator.map { try CoordinatorConnection(url: $0, tokenFile: tokenFile, tls: tls) }
+            let source = try self.source.checked()
+            let connection = try source.connection()
             defer { connection?.close() }
             let local = try source.state.map { try LocalState($0) }
             let localSweep = try local.map { try $0.sweep(sweep) }

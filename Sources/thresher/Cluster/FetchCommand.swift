@@ -19,16 +19,7 @@ struct FetchCommand: AsyncParsableCommand {
     @Argument(help: "A sweep id or name.")
     var sweep: String
 
-    @Option(help: "The coordinator's state folder.")
-    var state: String?
-
-    @Option(help: "The coordinator's URL (tcp://HOST:7700, ipc:///path, …).")
-    var coordinator: String?
-
-    @Option(help: "Cluster token file (with --coordinator).")
-    var tokenFile: String?
-
-    @OptionGroup var tls: TLSFlags
+    @OptionGroup var source: StateOrCoordinator
 
     @Option(help: "How many of the best checkpoints.")
     var best: Int = 1
@@ -40,10 +31,10 @@ struct FetchCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let source = try StateOrCoordinator.validate(state: state, coordinator: coordinator)
+            let source = try self.source.checked()
             let fetched: [FetchedCheckpoint]
             if let url = source.coordinator {
-                fetched = try await RemoteFetch(connection: try CoordinatorConnection(url: url, tokenFile: tokenFile, tls: tls))
+                fetched = try await RemoteFetch(connection: try source.access.connect(url))
                     .fetchBest(sweep: sweep, count: best, into: out)
             } else {
                 let folder = source.state ?? "."

@@ -19,16 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "A sweep id or name; without it, one line per sweep.")
     var sweep: String?
 
-    @Option(help: "The coordinator's state folder.")
-    var state: String?
-
-    @Option(help: "The coordinator's URL (tcp://HOST:7700, ipc:///path, …).")
-    var coordinator: String?
-
-    @Option(help: "Cluster token file (with --coordinator).")
-    var tokenFile: String?
-
-    @OptionGroup var tls: TLSFlags
+    @OptionGroup var source: StateOrCoordinator
 
     @Flag(help: "One JSON object (with --watch: one per change, one per line).")
     var json = false
@@ -45,8 +36,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let source = try StateOrCoordinator.validate(state: state, coordinator: coordinator)
-            let connection = try source.coordinator.map { try CoordinatorConnection(url: $0, tokenFile: tokenFile, tls: tls) }
+            let source = try self.source.checked()
+            let connection = try source.connection()
             defer { connection?.close() }
             let terminal = isatty(STDOUT_FILENO) == 1
             var last = ""

@@ -17,16 +17,10 @@ struct StopCommand: AsyncParsableCommand {
     @Argument(help: "A sweep id or name, or trial:ID.")
     var target: String
 
-    @Option(help: "The coordinator's URL (tcp://HOST:7700, ipc:///path, …).")
-    var coordinator: String
-
     @Option(help: "Why; stored with each stop.")
     var reason: String = "stopped by user"
 
-    @Option(help: "Cluster token file.")
-    var tokenFile: String?
-
-    @OptionGroup var tls: TLSFlags
+    @OptionGroup var access: CoordinatorAccess
 
     func run() async throws {
         do {
@@ -39,7 +33,8 @@ struct StopCommand: AsyncParsableCommand {
             } else {
                 stopTarget = .sweep(target)
             }
-            let connection = try CoordinatorConnection(url: coordinator, tokenFile: tokenFile, tls: tls)
+            let coordinator = try access.requiredURL()
+            let connection = try access.connect(coordinator)
             defer { connection.close() }
             guard case .stopReply(let reply) = try await connection.request(.stopRequest(StopRequest(target: stopTarget, reason: reason))) else {
                 throw CLIError("the coordinator at \(coordinator) answered StopRequest with something else")

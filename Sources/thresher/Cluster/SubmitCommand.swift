@@ -21,9 +21,6 @@ struct SubmitCommand: AsyncParsableCommand {
     @Argument(help: "The sweep file (YAML).")
     var file: String
 
-    @Option(help: "The coordinator's URL (tcp://HOST:7700, ipc:///path, …).")
-    var coordinator: String
-
     @Option(help: "The sweep's name (default: the file name without its extension).")
     var name: String?
 
@@ -33,10 +30,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "The folder relative engine paths in the file mean, on the worker hosts.")
     var baseDir: String?
 
-    @Option(help: "Cluster token file.")
-    var tokenFile: String?
-
-    @OptionGroup var tls: TLSFlags
+    @OptionGroup var access: CoordinatorAccess
 
     @OptionGroup var overrides: SweepOverrideOptions
 
@@ -46,7 +40,8 @@ struct SubmitCommand: AsyncParsableCommand {
             // the coordinator stores the text with the overrides applied, which is what the sweep runs.
             let text = try SweepFileLoader.load(file, overrides: overrides.values).text
             let url = URL(fileURLWithPath: file).standardizedFileURL
-            let connection = try CoordinatorConnection(url: coordinator, tokenFile: tokenFile, tls: tls)
+            let coordinator = try access.requiredURL()
+            let connection = try access.connect(coordinator)
             defer { connection.close() }
             let request = SubmitSweep(fileText: text, fileName: url.lastPathComponent,
                                       baseDirectory: baseDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
