@@ -69,20 +69,7 @@ final class ClientCommandTests: XCTestCase {
 
     /// A child in `folder` (workers run command trials in their working folder, where train.py is).
     func start(_ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = try ThresherProcess.executable()
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: (log as NSString).deletingLastPathComponent)
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        addTeardownBlock {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-        }
-        return process
+        try ThresherProcess.spawn(arguments, in: (log as NSString).deletingLastPathComponent, log: log, for: self)
     }
 
     func startWorker(_ cluster: Cluster, id: String) throws -> Process {

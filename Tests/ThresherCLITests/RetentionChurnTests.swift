@@ -47,17 +47,9 @@ final class RetentionChurnTests: XCTestCase {
             """.write(toFile: folder + "/churn.yaml", atomically: true, encoding: .utf8)
 
         let state = folder + "/state"
-        let run = Process()
-        run.executableURL = try ThresherProcess.executable()
-        run.arguments = ["run", "churn.yaml", "--workers", "2", "--state", state, "--best", "3"]
-        run.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let run = try ThresherProcess.spawn(["run", "churn.yaml", "--workers", "2", "--state", state, "--best", "3"],
+                                            in: folder, log: folder + "/run.log", for: self)
         let log = folder + "/run.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        run.standardOutput = handle
-        run.standardError = handle
-        try run.run()
-        addTeardownBlock { if run.isRunning { run.terminate() }; run.waitUntilExit() }
 
         var observations = 0, peak = 0
         var everSeen = Set<String>()

@@ -36,17 +36,7 @@ final class TLSClusterTests: XCTestCase {
     }
 
     private func start(_ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = try ThresherProcess.executable()
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        FileManager.default.createFile(atPath: folder + "/" + log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/" + log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        addTeardownBlock { if process.isRunning { process.terminate() }; process.waitUntilExit() }
-        return process
+        try ThresherProcess.spawn(arguments, in: folder, log: folder + "/" + log, for: self)
     }
 
     func testMutualTLSClusterRunsASweepAndClientsTalkToIt() throws {

@@ -45,6 +45,25 @@ struct ThresherProcess {
                       stderr: String(decoding: errData.wait(), as: UTF8.self))
     }
 
+    /// Starts `thresher ARGUMENTS` in `directory` with stdout and stderr appended to `log`; `testCase`
+    /// terminates it (if it still runs) and waits for it at teardown, so no child outlives its test.
+    static func spawn(_ arguments: [String], in directory: String, log: String, for testCase: XCTestCase) throws -> Process {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        testCase.addTeardownBlock {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        return process
+    }
+
     /// Writes `text` to a fresh temporary file and returns its path.
     static func temporaryFile(_ text: String, name: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-cli-\(UUID().uuidString)")
