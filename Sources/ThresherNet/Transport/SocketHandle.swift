@@ -114,7 +114,9 @@ final class SocketHandle: Sendable {
     /// worker closed its REQ socket right after cancelling its requests: every NNG thread idle, the
     /// closer waiting on a condition nobody signals. A caller on Swift's cooperative pool (2 threads
     /// on a 2-core machine) must not be held by that, or the whole process stalls. The relay the pipe
-    /// callbacks point to is kept alive by the closing thread until `nng_close` has returned.
+    /// callbacks point to is kept alive by the closing thread until `nng_close` has returned. The
+    /// price, only when NNG's close really hangs: the owner goes on to free its contexts' aios
+    /// while that close is still pending — preferred to a process that can never finish.
     private static func closeBounded(_ socket: nng_socket, keepingAlive relay: PipeEventRelay) {
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global(qos: .utility).async {
