@@ -49,6 +49,9 @@ public struct CoordinatorStatistics: Sendable, Equatable {
     public var reportsDuplicate = 0
     public var stopsDecided = 0
     public var uploadsRequested = 0
+    /// Group commits (`handle(batch:)`) that succeeded, and the requests they answered.
+    public var batchesCommitted = 0
+    public var requestsBatched = 0
     public init() {}
 }
 

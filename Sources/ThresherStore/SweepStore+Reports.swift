@@ -14,7 +14,7 @@ extension SweepStore {
     /// live (`.staleLease`). Throws only for an unknown trial or a negative seq.
     public func appendReport(trial: Int64, seq: Int64, epoch: Int64, points: [MetricPoint], now: Date) throws -> ReportOutcome {
         guard seq >= 0 else { throw StoreError.invalidArgument("report seq must be non-negative, got \(seq)") }
-        return try pool.write { db in
+        return try write { db in
             let current = try Self.trial(db, trial)
             let live = epoch == current.leaseEpoch && current.state.isLeased && (current.leaseExpiry.map { now < $0 } ?? false)
             if let earlier = try Int64.fetchOne(db, sql: "SELECT epoch FROM metric_reports WHERE trialId = ? AND seq = ?", arguments: [trial, seq]) {
@@ -38,14 +38,14 @@ extension SweepStore {
 
     /// The seq a worker taking over the trial should continue from (one past the highest stored).
     public func nextReportSeq(trial: Int64) throws -> Int64 {
-        try pool.read { db in
+        try read { db in
             try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM metric_reports WHERE trialId = ?", arguments: [trial]) ?? 0
         }
     }
 
     /// A trial's metrics in report order (seq, then position in the batch), optionally one name only.
     public func metrics(trial: Int64, name: String? = nil) throws -> [MetricRecord] {
-        try pool.read { db in
+        try read { db in
             let rows: [Row]
             if let name {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
@@ -65,7 +65,7 @@ extension SweepStore {
     /// (trial, step): a resend returns the existing row unchanged.
     public func recordCheckpoint(trial: Int64, epoch: Int64, step: Int64, metric: Double?, bytes: Int64, now: Date) throws -> Checkpoint {
         guard bytes >= 0 else { throw StoreError.invalidArgument("checkpoint size must be non-negative, got \(bytes)") }
-        return try pool.write { db in
+        return try write { db in
             if let existing = try Checkpoint.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? AND step = ?", arguments: [trial, step]) {
                 return existing
             }
@@ -84,7 +84,7 @@ extension SweepStore {
     /// Moves a checkpoint along local → uploading (digest required) → stored, uploading → local (an
     /// abandoned upload), or any → evicted. Setting the state it already has is a no-op.
     public func setCheckpointState(_ id: Int64, to state: CheckpointState, digest: String? = nil, reason: String? = nil, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.checkpoint(db, id)
             if current.state == state { return }
             let allowed: Bool = switch (current.state, state) {
@@ -109,7 +109,7 @@ extension SweepStore {
     /// or not at all). Unknown ids throw and nothing is changed; already evicted ones are skipped.
     /// Returns the digests whose blobs may now be deleted (those no other held checkpoint shares).
     public func evict(_ ids: [Int64], reason: String, now: Date) throws -> [String] {
-        try pool.write { db in
+        try write { db in
             var released: [String] = []
             for id in ids {
                 let current = try Self.checkpoint(db, id)
@@ -133,11 +133,11 @@ extension SweepStore {
         }
     }
 
-    public func checkpoint(_ id: Int64) throws -> Checkpoint { try pool.read { db in try Self.checkpoint(db, id) } }
+    public func checkpoint(_ id: Int64) throws -> Checkpoint { try read { db in try Self.checkpoint(db, id) } }
 
     /// A trial's checkpoints by step.
     public func checkpoints(trial: Int64) throws -> [Checkpoint] {
-        try pool.read { db in try Checkpoint.fetchAll(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
+        try read { db in try Checkpoint.fetchAll(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
     }
 
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
@@ -145,7 +145,7 @@ extension SweepStore {
     /// is true for every non-terminal trial, including one back in the queue after a lost lease,
     /// because that trial will resume from this copy.
     public func heldCheckpoints(sweep: Int64) throws -> [HeldCheckpoint] {
-        try pool.read { db in
+        try read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState,
                        c.step = (SELECT MAX(step) FROM checkpoints c2
@@ -175,7 +175,7 @@ extension SweepStore {
             WHERE t.sweepId = ? AND c.state = 'stored' AND c.metric IS NOT NULL
             ORDER BY c.metric DESC, c.step, c.trialId, c.id LIMIT ?
             """
-        return try pool.read { db in
+        return try read { db in
             try Checkpoint.fetchAll(db, sql: goal == .minimize ? minimize : maximize, arguments: [sweep, max(0, limit)])
         }
     }

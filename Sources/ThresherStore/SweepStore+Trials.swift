@@ -18,7 +18,7 @@ extension SweepStore {
     /// Assigns the next pending trial of an active sweep: highest sweep priority first, then sweeps
     /// in creation order (FIFO), then trials in index order. Nil when there is no work.
     public func assignNext(worker: String, now: Date, leaseDuration: TimeInterval) throws -> Assignment? {
-        try pool.write { db in
+        try write { db in
             let next = try Int64.fetchOne(db, sql: """
                 SELECT t.id FROM trials t JOIN sweeps s ON s.id = t.sweepId
                 WHERE t.state = 'pending' AND s.state = 'active'
@@ -33,12 +33,12 @@ extension SweepStore {
     /// Assigns a specific pending trial. The lease epoch increases by one: every earlier epoch of
     /// this trial is now stale.
     public func assign(trial: Int64, worker: String, now: Date, leaseDuration: TimeInterval) throws -> Assignment {
-        try pool.write { db in try Self.assign(db, trial: trial, worker: worker, now: now, leaseDuration: leaseDuration) }
+        try write { db in try Self.assign(db, trial: trial, worker: worker, now: now, leaseDuration: leaseDuration) }
     }
 
     /// assigned → running (the worker started the trial program).
     public func markRunning(trial: Int64, epoch: Int64, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "start running")
             guard current.state == .assigned else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "start running") }
             try db.execute(sql: "UPDATE trials SET state = 'running', startedAt = COALESCE(startedAt, ?) WHERE id = ?",
@@ -50,7 +50,7 @@ extension SweepStore {
     /// Extends a valid lease to `now + leaseDuration` (heartbeat). Not logged as an event: heartbeats
     /// are frequent and the expiry column already records the latest one.
     public func renew(trial: Int64, epoch: Int64, now: Date, leaseDuration: TimeInterval) throws -> Lease {
-        try pool.write { db in
+        try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "renew lease")
             let expiry = now.addingTimeInterval(leaseDuration)
             try db.execute(sql: "UPDATE trials SET leaseExpiry = ? WHERE id = ?", arguments: [expiry.timeIntervalSince1970, trial])
@@ -63,7 +63,7 @@ extension SweepStore {
     /// `attempts` reaches `maxAttempts`, to failed with the expiry as its last error.
     /// Returns the affected trial ids.
     public func expireLeases(now: Date) throws -> [Int64] {
-        try pool.write { db in
+        try write { db in
             let expired = try Trial.fetchAll(db, sql: """
                 SELECT * FROM trials WHERE state IN ('assigned', 'running') AND leaseExpiry <= ? ORDER BY id
                 """, arguments: [now.timeIntervalSince1970])
@@ -77,7 +77,7 @@ extension SweepStore {
 
     /// running → completed. A resend after completion under the same epoch succeeds without change.
     public func complete(trial: Int64, epoch: Int64, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let found = try Self.trial(db, trial)
             if found.state == .completed && found.leaseEpoch == epoch { return }
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "complete")
@@ -93,7 +93,7 @@ extension SweepStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(explanation), as: UTF8.self)
-        try pool.write { db in
+        try write { db in
             let current = try Self.trial(db, trial)
             guard current.state.isLeased else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "stop") }
             try Self.end(db, trial: trial, state: .stopped, now: now)
@@ -105,7 +105,7 @@ extension SweepStore {
     /// A worker reports the trial failed: attempts + 1, back to pending while attempts < maxAttempts,
     /// otherwise failed. Returns the trial's new state.
     public func fail(trial: Int64, epoch: Int64, error: String, now: Date) throws -> TrialState {
-        try pool.write { db in
+        try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "fail")
             return try Self.recordFailedAttempt(db, current, error: error, now: now, kind: "trial.failed_attempt")
         }
@@ -113,7 +113,7 @@ extension SweepStore {
 
     /// pending | assigned | running → cancelled (the user or a stopped sweep). Any lease becomes stale.
     public func cancel(trial: Int64, reason: String, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.trial(db, trial)
             guard !current.state.isTerminal else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "cancel") }
             try Self.end(db, trial: trial, state: .cancelled, now: now)

@@ -73,7 +73,7 @@ public final class SweepStore: Sendable {
         config.busyMode = .timeout(5)
         self.path = path
         pool = try DatabasePool(path: path, configuration: config)
-        let complete = try pool.read { db in try StoreSchema.migrator.hasCompletedMigrations(db) }
+        let complete = try read { db in try StoreSchema.migrator.hasCompletedMigrations(db) }
         guard complete else {
             throw StoreError.invalidArgument("\(path) was written by another version of Thresher (schema differs)")
         }
@@ -83,14 +83,14 @@ public final class SweepStore: Sendable {
 
     /// Names of the applied migrations, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try StoreSchema.migrator.appliedMigrations(db) }
+        try read { db in try StoreSchema.migrator.appliedMigrations(db) }
     }
 
     // MARK: Sweeps
 
     /// Creates an active sweep.
     public func createSweep(name: String, spec: String, seed: Int64, priority: Int = 0, now: Date) throws -> Sweep {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "INSERT INTO sweeps (name, spec, seed, priority, state, createdAt) VALUES (?, ?, ?, ?, 'active', ?)",
                 arguments: [name, spec, seed, priority, now.timeIntervalSince1970])
@@ -103,7 +103,7 @@ public final class SweepStore: Sendable {
     /// Moves a sweep between states: active ⇄ paused, and either to finished or stopped (terminal).
     /// Stopping a sweep does not touch its trials; cancel them explicitly.
     public func setSweepState(_ sweep: Int64, to state: SweepState, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.sweep(db, sweep).state
             let allowed: Bool = switch (current, state) {
             case (.active, .paused), (.paused, .active), (.active, .finished), (.paused, .finished),
@@ -116,10 +116,10 @@ public final class SweepStore: Sendable {
         }
     }
 
-    public func sweep(_ id: Int64) throws -> Sweep { try pool.read { db in try Self.sweep(db, id) } }
+    public func sweep(_ id: Int64) throws -> Sweep { try read { db in try Self.sweep(db, id) } }
 
     public func sweeps() throws -> [Sweep] {
-        try pool.read { db in try Sweep.fetchAll(db, sql: "SELECT * FROM sweeps ORDER BY id") }
+        try read { db in try Sweep.fetchAll(db, sql: "SELECT * FROM sweeps ORDER BY id") }
     }
 
     // MARK: Trials
@@ -131,7 +131,7 @@ public final class SweepStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(params), as: UTF8.self)
-        return try pool.write { db in
+        return try write { db in
             let owner = try Self.sweep(db, sweep)
             guard owner.state == .active || owner.state == .paused else {
                 throw StoreError.invalidArgument("sweep \(sweep) is \(owner.state.rawValue); cannot enqueue trials")
@@ -146,11 +146,11 @@ public final class SweepStore: Sendable {
         }
     }
 
-    public func trial(_ id: Int64) throws -> Trial { try pool.read { db in try Self.trial(db, id) } }
+    public func trial(_ id: Int64) throws -> Trial { try read { db in try Self.trial(db, id) } }
 
     /// Trials of a sweep in index order, optionally only those in `states`.
     public func trials(sweep: Int64, states: [TrialState]? = nil) throws -> [Trial] {
-        try pool.read { db in
+        try read { db in
             var request = Trial.filter(Column("sweepId") == sweep)
             if let states { request = request.filter(states.contains(Column("state"))) }
             return try request.order(Column("indexInSweep")).fetchAll(db)
@@ -159,7 +159,7 @@ public final class SweepStore: Sendable {
 
     /// How many trials of the sweep are in each state (states with none are absent).
     public func trialCounts(sweep: Int64) throws -> [TrialState: Int] {
-        try pool.read { db in
+        try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM trials WHERE sweepId = ? GROUP BY state", arguments: [sweep])
             var counts: [TrialState: Int] = [:]
             for row in rows {
@@ -173,7 +173,7 @@ public final class SweepStore: Sendable {
 
     /// Events in log order, optionally of one sweep or trial, after the id `after` (for paging).
     public func events(sweep: Int64? = nil, trial: Int64? = nil, after: Int64 = 0, limit: Int = 1000) throws -> [StoreEvent] {
-        try pool.read { db in
+        try read { db in
             var request = StoreEvent.filter(Column("id") > after)
             if let sweep { request = request.filter(Column("sweepId") == sweep) }
             if let trial { request = request.filter(Column("trialId") == trial) }
