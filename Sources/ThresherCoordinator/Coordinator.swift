@@ -129,23 +129,21 @@ public actor Coordinator {
             guard try enqueueNextSuggestion() else { break }
         }
         for id in sweeps.keys.sorted() { try finishIfDone(sweep: id) }
-        let open = try store.sweeps().contains { $0.state == .active || $0.state == .paused }
+        let open = try store.hasOpenSweeps()
         return .noWork(NoWork(reason: open ? .nothingPending : .allSweepsFinished, retryAfterMs: options.retryAfterMs))
     }
 
     /// Enqueues one suggestion of the first active sweep (priority, then FIFO) that has one.
     func enqueueNextSuggestion() throws -> Bool {
-        let active = try store.sweeps().filter { $0.state == .active }
-            .sorted { ($0.priority, -$0.createdAt.timeIntervalSince1970, -$0.id) > ($1.priority, -$1.createdAt.timeIntervalSince1970, -$1.id) }
-        for sweep in active {
-            guard var runtime = sweeps[sweep.id], let suggestion = runtime.nextSuggestion() else {
-                if sweeps[sweep.id] != nil { sweeps[sweep.id]?.exhausted = true }
+        for id in try store.activeSweepIDs() {
+            guard var runtime = sweeps[id], let suggestion = runtime.nextSuggestion() else {
+                if sweeps[id] != nil { sweeps[id]?.exhausted = true }
                 continue
             }
-            let trial = try store.enqueue(sweep: sweep.id, params: StoredTrialParams(index: suggestion.index, params: suggestion.params),
+            let trial = try store.enqueue(sweep: id, params: StoredTrialParams(index: suggestion.index, params: suggestion.params),
                                           maxAttempts: options.maxAttempts, now: now())
             runtime.remember(trial: trial.id, index: suggestion.index)
-            sweeps[sweep.id] = runtime
+            sweeps[id] = runtime
             return true
         }
         return false
@@ -214,8 +212,7 @@ public actor Coordinator {
         if !runtime.exhausted, let total = runtime.searcher.totalCount, runtime.handedOut >= total { runtime.exhausted = true }
         sweeps[id] = runtime
         guard runtime.exhausted, try store.sweep(id).state == .active else { return }
-        let open = try store.trials(sweep: id).contains { !$0.state.isTerminal }
-        if !open {
+        if try !store.hasOpenTrials(sweep: id) {
             try store.setSweepState(id, to: .finished, now: now())
             sweeps[id] = nil
         }

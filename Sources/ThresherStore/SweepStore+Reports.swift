@@ -17,12 +17,12 @@ extension SweepStore {
         return try write { db in
             let current = try Self.trial(db, trial)
             let live = epoch == current.leaseEpoch && current.state.isLeased && (current.leaseExpiry.map { now < $0 } ?? false)
-            if let earlier = try Int64.fetchOne(db, sql: "SELECT epoch FROM metric_reports WHERE trialId = ? AND seq = ?", arguments: [trial, seq]) {
+            if let earlier = try Cached.value(Int64.self, db, sql: "SELECT epoch FROM metric_reports WHERE trialId = ? AND seq = ?", arguments: [trial, seq]) {
                 if earlier == epoch { return .duplicate }
                 return live ? .seqUsedByEarlierLease(epoch: earlier) : .staleLease(currentEpoch: current.leaseEpoch)
             }
             guard live else { return .staleLease(currentEpoch: current.leaseEpoch) }
-            try db.execute(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, ?, ?, ?, ?)",
+            try db.run(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, ?, ?, ?, ?)",
                            arguments: [trial, seq, epoch, points.count, now.timeIntervalSince1970])
             // One prepared statement for the whole batch: this is the coordinator's hottest write.
             let insert = try db.cachedStatement(sql: """
@@ -39,7 +39,7 @@ extension SweepStore {
     /// The seq a worker taking over the trial should continue from (one past the highest stored).
     public func nextReportSeq(trial: Int64) throws -> Int64 {
         try read { db in
-            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM metric_reports WHERE trialId = ?", arguments: [trial]) ?? 0
+            try Cached.value(Int64.self, db, sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM metric_reports WHERE trialId = ?", arguments: [trial]) ?? 0
         }
     }
 
@@ -48,9 +48,9 @@ extension SweepStore {
         try read { db in
             let rows: [Row]
             if let name {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
+                rows = try Cached.rows(db, sql: "SELECT * FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
+                rows = try Cached.rows(db, sql: "SELECT * FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
             }
             return rows.map { row in
                 MetricRecord(trialId: row["trialId"], seq: row["seq"], position: row["position"], step: row["step"], name: row["name"],
@@ -66,12 +66,12 @@ extension SweepStore {
     public func recordCheckpoint(trial: Int64, epoch: Int64, step: Int64, metric: Double?, bytes: Int64, now: Date) throws -> Checkpoint {
         guard bytes >= 0 else { throw StoreError.invalidArgument("checkpoint size must be non-negative, got \(bytes)") }
         return try write { db in
-            if let existing = try Checkpoint.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? AND step = ?", arguments: [trial, step]) {
+            if let existing = try Cached.record(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE trialId = ? AND step = ?", arguments: [trial, step]) {
                 return existing
             }
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "record a checkpoint")
             let storedMetric: Double? = metric.flatMap { $0.isNaN ? nil : $0 }
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO checkpoints (trialId, step, metric, bytes, state, createdAt, updatedAt) VALUES (?, ?, ?, ?, 'local', ?, ?)
                 """, arguments: [trial, step, storedMetric, bytes, now.timeIntervalSince1970, now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
@@ -97,9 +97,9 @@ extension SweepStore {
                     throw StoreError.invalidArgument("checkpoint \(id): uploading needs a 64-hex SHA-256 digest")
                 }
             }
-            try db.execute(sql: "UPDATE checkpoints SET state = ?, digest = COALESCE(?, digest), updatedAt = ? WHERE id = ?",
+            try db.run(sql: "UPDATE checkpoints SET state = ?, digest = COALESCE(?, digest), updatedAt = ? WHERE id = ?",
                            arguments: [state, digest, now.timeIntervalSince1970, id])
-            let sweep = try Int64.fetchOne(db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
+            let sweep = try Cached.value(Int64.self, db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
             try Self.log(db, now: now, sweep: sweep, trial: current.trialId, kind: "checkpoint.\(state.rawValue)",
                          ["checkpoint": .int(id), "step": .int(current.step), "reason": reason.map { .string($0) } ?? .null])
         }
@@ -114,9 +114,9 @@ extension SweepStore {
             for id in ids {
                 let current = try Self.checkpoint(db, id)
                 guard current.state != .evicted else { continue }
-                try db.execute(sql: "UPDATE checkpoints SET state = 'evicted', updatedAt = ? WHERE id = ?",
+                try db.run(sql: "UPDATE checkpoints SET state = 'evicted', updatedAt = ? WHERE id = ?",
                                arguments: [now.timeIntervalSince1970, id])
-                let sweep = try Int64.fetchOne(db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
+                let sweep = try Cached.value(Int64.self, db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
                 try Self.log(db, now: now, sweep: sweep, trial: current.trialId, kind: "checkpoint.evicted",
                              ["checkpoint": .int(id), "step": .int(current.step), "reason": .string(reason)])
                 released.append(contentsOf: current.digest.map { [$0] } ?? [])
@@ -124,7 +124,7 @@ extension SweepStore {
             // Content addressing means two checkpoints can share a blob: keep it while one is held.
             var unshared: [String] = []
             for digest in released where !unshared.contains(digest) {
-                let holders = try Int.fetchOne(db, sql: """
+                let holders = try Cached.value(Int.self, db, sql: """
                     SELECT COUNT(*) FROM checkpoints WHERE digest = ? AND state IN ('uploading', 'stored')
                     """, arguments: [digest]) ?? 0
                 if holders == 0 { unshared.append(digest) }
@@ -137,7 +137,7 @@ extension SweepStore {
 
     /// A trial's checkpoints by step.
     public func checkpoints(trial: Int64) throws -> [Checkpoint] {
-        try read { db in try Checkpoint.fetchAll(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
+        try read { db in try Cached.records(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
     }
 
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
@@ -146,7 +146,7 @@ extension SweepStore {
     /// because that trial will resume from this copy.
     public func heldCheckpoints(sweep: Int64) throws -> [HeldCheckpoint] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Cached.rows(db, sql: """
                 SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState,
                        c.step = (SELECT MAX(step) FROM checkpoints c2
                                  WHERE c2.trialId = c.trialId AND c2.state IN ('uploading', 'stored')) AS isLatest
@@ -176,12 +176,12 @@ extension SweepStore {
             ORDER BY c.metric DESC, c.step, c.trialId, c.id LIMIT ?
             """
         return try read { db in
-            try Checkpoint.fetchAll(db, sql: goal == .minimize ? minimize : maximize, arguments: [sweep, max(0, limit)])
+            try Cached.records(Checkpoint.self, db, sql: goal == .minimize ? minimize : maximize, arguments: [sweep, max(0, limit)])
         }
     }
 
     static func checkpoint(_ db: Database, _ id: Int64) throws -> Checkpoint {
-        guard let found = try Checkpoint.fetchOne(db, key: id) else { throw StoreError.checkpointNotFound(id) }
+        guard let found = try Cached.record(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [id]) else { throw StoreError.checkpointNotFound(id) }
         return found
     }
 }

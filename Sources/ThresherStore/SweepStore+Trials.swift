@@ -19,7 +19,7 @@ extension SweepStore {
     /// in creation order (FIFO), then trials in index order. Nil when there is no work.
     public func assignNext(worker: String, now: Date, leaseDuration: TimeInterval) throws -> Assignment? {
         try write { db in
-            let next = try Int64.fetchOne(db, sql: """
+            let next = try Cached.value(Int64.self, db, sql: """
                 SELECT t.id FROM trials t JOIN sweeps s ON s.id = t.sweepId
                 WHERE t.state = 'pending' AND s.state = 'active'
                 ORDER BY s.priority DESC, s.createdAt, s.id, t.indexInSweep
@@ -41,7 +41,7 @@ extension SweepStore {
         try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "start running")
             guard current.state == .assigned else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "start running") }
-            try db.execute(sql: "UPDATE trials SET state = 'running', startedAt = COALESCE(startedAt, ?) WHERE id = ?",
+            try db.run(sql: "UPDATE trials SET state = 'running', startedAt = COALESCE(startedAt, ?) WHERE id = ?",
                            arguments: [now.timeIntervalSince1970, trial])
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.running", ["epoch": .int(epoch)])
         }
@@ -53,7 +53,7 @@ extension SweepStore {
         try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "renew lease")
             let expiry = now.addingTimeInterval(leaseDuration)
-            try db.execute(sql: "UPDATE trials SET leaseExpiry = ? WHERE id = ?", arguments: [expiry.timeIntervalSince1970, trial])
+            try db.run(sql: "UPDATE trials SET leaseExpiry = ? WHERE id = ?", arguments: [expiry.timeIntervalSince1970, trial])
             return Lease(trial: trial, id: current.leaseId ?? "", epoch: epoch, expiry: expiry)
         }
     }
@@ -64,7 +64,7 @@ extension SweepStore {
     /// Returns the affected trial ids.
     public func expireLeases(now: Date) throws -> [Int64] {
         try write { db in
-            let expired = try Trial.fetchAll(db, sql: """
+            let expired = try Cached.records(Trial.self, db, sql: """
                 SELECT * FROM trials WHERE state IN ('assigned', 'running') AND leaseExpiry <= ? ORDER BY id
                 """, arguments: [now.timeIntervalSince1970])
             for trial in expired {
@@ -97,7 +97,7 @@ extension SweepStore {
             let current = try Self.trial(db, trial)
             guard current.state.isLeased else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "stop") }
             try Self.end(db, trial: trial, state: .stopped, now: now)
-            try db.execute(sql: "UPDATE trials SET stopExplanation = ? WHERE id = ?", arguments: [json, trial])
+            try db.run(sql: "UPDATE trials SET stopExplanation = ? WHERE id = ?", arguments: [json, trial])
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.stopped", ["explanation": .string(json)])
         }
     }
@@ -117,7 +117,7 @@ extension SweepStore {
             let current = try Self.trial(db, trial)
             guard !current.state.isTerminal else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "cancel") }
             try Self.end(db, trial: trial, state: .cancelled, now: now)
-            try db.execute(sql: "UPDATE trials SET lastError = ? WHERE id = ?", arguments: [reason, trial])
+            try db.run(sql: "UPDATE trials SET lastError = ? WHERE id = ?", arguments: [reason, trial])
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.cancelled", ["reason": .string(reason)])
         }
     }
@@ -131,7 +131,7 @@ extension SweepStore {
         let epoch = current.leaseEpoch + 1
         let leaseId = UUID().uuidString.lowercased()
         let expiry = now.addingTimeInterval(leaseDuration)
-        try db.execute(sql: """
+        try db.run(sql: """
             UPDATE trials SET state = 'assigned', leaseId = ?, leaseEpoch = ?, workerId = ?, leaseExpiry = ? WHERE id = ?
             """, arguments: [leaseId, epoch, worker, expiry.timeIntervalSince1970, id])
         try log(db, now: now, sweep: current.sweepId, trial: id, kind: "trial.assigned",
@@ -156,11 +156,11 @@ extension SweepStore {
     @discardableResult
     static func recordFailedAttempt(_ db: Database, _ current: Trial, error: String, now: Date, kind: String) throws -> TrialState {
         let attempts = current.attempts + 1
-        let resume = try Int64.fetchOne(db, sql: """
+        let resume = try Cached.value(Int64.self, db, sql: """
             SELECT id FROM checkpoints WHERE trialId = ? AND state = 'stored' ORDER BY step DESC LIMIT 1
             """, arguments: [current.id])
         let next: TrialState = attempts < current.maxAttempts ? .pending : .failed
-        try db.execute(sql: """
+        try db.run(sql: """
             UPDATE trials SET state = ?, attempts = ?, lastError = ?, leaseId = NULL, leaseExpiry = NULL,
                 resumeCheckpointId = COALESCE(?, resumeCheckpointId), endedAt = ?
             WHERE id = ?
@@ -173,7 +173,7 @@ extension SweepStore {
 
     /// Moves a trial to a terminal state and drops its lease (the epoch stays, fencing late reports).
     static func end(_ db: Database, trial: Int64, state: TrialState, now: Date) throws {
-        try db.execute(sql: "UPDATE trials SET state = ?, leaseId = NULL, leaseExpiry = NULL, endedAt = ? WHERE id = ?",
+        try db.run(sql: "UPDATE trials SET state = ?, leaseId = NULL, leaseExpiry = NULL, endedAt = ? WHERE id = ?",
                        arguments: [state, now.timeIntervalSince1970, trial])
     }
 }

@@ -91,7 +91,7 @@ public final class SweepStore: Sendable {
     /// Creates an active sweep.
     public func createSweep(name: String, spec: String, seed: Int64, priority: Int = 0, now: Date) throws -> Sweep {
         try write { db in
-            try db.execute(
+            try db.run(
                 sql: "INSERT INTO sweeps (name, spec, seed, priority, state, createdAt) VALUES (?, ?, ?, ?, 'active', ?)",
                 arguments: [name, spec, seed, priority, now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
@@ -111,7 +111,7 @@ public final class SweepStore: Sendable {
             default: false
             }
             guard allowed else { throw StoreError.invalidSweepTransition(sweep: sweep, from: current, to: state) }
-            try db.execute(sql: "UPDATE sweeps SET state = ? WHERE id = ?", arguments: [state, sweep])
+            try db.run(sql: "UPDATE sweeps SET state = ? WHERE id = ?", arguments: [state, sweep])
             try Self.log(db, now: now, sweep: sweep, trial: nil, kind: "sweep.\(state.rawValue)", [:])
         }
     }
@@ -119,7 +119,31 @@ public final class SweepStore: Sendable {
     public func sweep(_ id: Int64) throws -> Sweep { try read { db in try Self.sweep(db, id) } }
 
     public func sweeps() throws -> [Sweep] {
-        try read { db in try Sweep.fetchAll(db, sql: "SELECT * FROM sweeps ORDER BY id") }
+        try read { db in try Cached.records(Sweep.self, db, sql: "SELECT * FROM sweeps ORDER BY id") }
+    }
+
+    /// Ids of the active sweeps in the order they get trials: priority (highest first), then
+    /// creation (FIFO), then id. Reads no spec text, so it is cheap enough for every request.
+    public func activeSweepIDs() throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM sweeps WHERE state = 'active' ORDER BY priority DESC, createdAt, id"))
+        }
+    }
+
+    /// True while some sweep is active or paused.
+    public func hasOpenSweeps() throws -> Bool {
+        try read { db in
+            try Cached.value(Bool.self, db, sql: "SELECT EXISTS (SELECT 1 FROM sweeps WHERE state IN ('active', 'paused'))") ?? false
+        }
+    }
+
+    /// True while some trial of the sweep has not reached a terminal state.
+    public func hasOpenTrials(sweep: Int64) throws -> Bool {
+        try read { db in
+            try Cached.value(Bool.self, db, sql: """
+                SELECT EXISTS (SELECT 1 FROM trials WHERE sweepId = ? AND state IN ('pending', 'assigned', 'running'))
+                """, arguments: [sweep]) ?? false
+        }
     }
 
     // MARK: Trials
@@ -136,8 +160,8 @@ public final class SweepStore: Sendable {
             guard owner.state == .active || owner.state == .paused else {
                 throw StoreError.invalidArgument("sweep \(sweep) is \(owner.state.rawValue); cannot enqueue trials")
             }
-            let next = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(indexInSweep) + 1, 0) FROM trials WHERE sweepId = ?", arguments: [sweep]) ?? 0
-            try db.execute(
+            let next = try Cached.value(Int.self, db, sql: "SELECT COALESCE(MAX(indexInSweep) + 1, 0) FROM trials WHERE sweepId = ?", arguments: [sweep]) ?? 0
+            try db.run(
                 sql: "INSERT INTO trials (sweepId, indexInSweep, params, state, maxAttempts, createdAt) VALUES (?, ?, ?, 'pending', ?, ?)",
                 arguments: [sweep, next, json, maxAttempts, now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
@@ -160,7 +184,7 @@ public final class SweepStore: Sendable {
     /// How many trials of the sweep are in each state (states with none are absent).
     public func trialCounts(sweep: Int64) throws -> [TrialState: Int] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM trials WHERE sweepId = ? GROUP BY state", arguments: [sweep])
+            let rows = try Cached.rows(db, sql: "SELECT state, COUNT(*) AS n FROM trials WHERE sweepId = ? GROUP BY state", arguments: [sweep])
             var counts: [TrialState: Int] = [:]
             for row in rows {
                 if let state = TrialState(rawValue: row["state"] ?? "") { counts[state] = row["n"] }
@@ -202,18 +226,18 @@ public final class SweepStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(detail), as: UTF8.self)
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO events (time, sweepId, trialId, kind, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [now.timeIntervalSince1970, sweep, trial, kind, json])
     }
 
     static func sweep(_ db: Database, _ id: Int64) throws -> Sweep {
-        guard let sweep = try Sweep.fetchOne(db, key: id) else { throw StoreError.sweepNotFound(id) }
+        guard let sweep = try Cached.record(Sweep.self, db, sql: "SELECT * FROM sweeps WHERE id = ?", arguments: [id]) else { throw StoreError.sweepNotFound(id) }
         return sweep
     }
 
     static func trial(_ db: Database, _ id: Int64) throws -> Trial {
-        guard let trial = try Trial.fetchOne(db, key: id) else { throw StoreError.trialNotFound(id) }
+        guard let trial = try Cached.record(Trial.self, db, sql: "SELECT * FROM trials WHERE id = ?", arguments: [id]) else { throw StoreError.trialNotFound(id) }
         return trial
     }
 }

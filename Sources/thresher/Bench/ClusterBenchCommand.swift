@@ -28,21 +28,29 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Seconds per measured window.")
     var seconds: Double = 3
 
+    @Option(name: .customLong("slots"), help: "Simulated slot counts to measure (repeatable; default 1, 16, 256).")
+    var slotCounts: [Int] = []
+
+    @Flag(help: "Skip the 81-trial grid comparison.")
+    var noGrid = false
+
     @Option(help: "Metric points each trial of the 81-trial grid reports.")
     var gridPoints: Int = 5
 
     func validate() throws {
         guard seconds > 0, seconds <= 600, seconds.isFinite else { throw ValidationError("--seconds must be in (0, 600]") }
+        guard slotCounts.allSatisfy({ (1...4096).contains($0) }) else { throw ValidationError("--slots must be 1...4096") }
         guard (1...1000).contains(gridPoints) else { throw ValidationError("--grid-points must be 1...1000") }
     }
 
     func run() async throws {
         var plan = quick ? ClusterBenchmark.Plan.quick : ClusterBenchmark.Plan()
         if !quick { plan.window = .milliseconds(Int64(seconds * 1000)) }
+        if !slotCounts.isEmpty { plan.slotCounts = slotCounts }
         let progress: (String) -> Void = { StandardError.write([$0]) }
         do {
             let figures = try await ClusterBenchmark(plan: plan).run(progress: progress)
-            let grid = quick ? nil : try Grid81Comparison.run(points: gridPoints, progress: progress)
+            let grid = quick || noGrid ? nil : try Grid81Comparison.run(points: gridPoints, progress: progress)
             let report = ClusterBenchReport(figures: figures, grid: grid, plan: plan)
             print(json ? try report.json() : report.table())
             let unexpected = figures.reduce(0) { $0 + $1.dispatch.unexpectedReplies + $1.ingest.unexpectedReplies }

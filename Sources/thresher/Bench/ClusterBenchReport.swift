@@ -16,11 +16,12 @@ struct ClusterBenchReport {
     func table() -> String {
         var lines = ["coordinator under simulated slots (ipc://, SQLite synchronous FULL, \(format(plan.window.seconds, 1)) s windows)",
                      pad("slots", 7) + pad("trials/s", 11) + pad("points/s", 12) + pad("p50 ms", 9) + pad("p99 ms", 9)
-                         + pad("ingest p99", 12) + pad("RSS MB", 8) + "unexpected"]
+                         + pad("ingest p99", 12) + pad("RSS MB", 8) + pad("coord CPU", 11) + "unexpected"]
         for f in figures {
             lines.append(pad("\(f.slots)", 7) + pad(format(f.dispatch.trialsPerSecond, 0), 11) + pad(format(f.ingest.pointsPerSecond, 0), 12)
                          + pad(optional(f.dispatch.latencyPercentile(50), 2), 9) + pad(optional(f.dispatch.latencyPercentile(99), 2), 9)
                          + pad(optional(f.ingest.latencyPercentile(99), 2), 12) + pad(optional(f.rssMegabytes, 1), 8)
+                         + pad(cpuShare(f), 11)
                          + "\(f.dispatch.unexpectedReplies + f.ingest.unexpectedReplies)")
         }
         for f in figures {
@@ -35,6 +36,7 @@ struct ClusterBenchReport {
                          + "\(verdict((at16.dispatch.latencyPercentile(99) ?? .infinity) <= Self.p99CeilingMs)) ≤ 20")
         }
         lines.append("coordinator peak RSS (VmHWM, largest over the runs): \(optional(peakRSS, 1)) MB")
+        lines.append("coord CPU: the coordinator process's CPU time during the dispatch/ingest windows, in % of one core (2 cores, shared with the slots).")
         lines.append("p50/p99 are Report → Ack round trips: the ack leaves only after the rows are committed, so they bound report → durable from above.")
         if let grid {
             lines.append("")
@@ -62,6 +64,8 @@ struct ClusterBenchReport {
             if let p50 = f.dispatch.latencyPercentile(50) { object["p50_ms_\(f.slots)"] = rounded(p50, 3) }
             if let p99 = f.dispatch.latencyPercentile(99) { object["p99_ms_\(f.slots)"] = rounded(p99, 3) }
             if let p99 = f.ingest.latencyPercentile(99) { object["ingest_p99_ms_\(f.slots)"] = rounded(p99, 3) }
+            if let cpu = f.dispatch.coordinatorCPUSeconds { object["coordinator_cpu_share_dispatch_\(f.slots)"] = rounded(cpu / f.dispatch.seconds, 3) }
+            if let cpu = f.ingest.coordinatorCPUSeconds { object["coordinator_cpu_share_ingest_\(f.slots)"] = rounded(cpu / f.ingest.seconds, 3) }
             object["unexpected_replies_\(f.slots)"] = f.dispatch.unexpectedReplies + f.ingest.unexpectedReplies
         }
         if let peakRSS { object["rss_mb"] = rounded(peakRSS, 1) }
@@ -76,6 +80,12 @@ struct ClusterBenchReport {
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The coordinator's CPU use in the dispatch and ingest windows, as % of one core.
+    private func cpuShare(_ f: ClusterBenchmark.SlotFigures) -> String {
+        let shares = [f.dispatch, f.ingest].map { w in w.coordinatorCPUSeconds.map { format(100 * $0 / w.seconds, 0) } ?? "?" }
+        return shares.joined(separator: "/") + "%"
     }
 
     private func verdict(_ ok: Bool) -> String { ok ? "(meets)" : "(MISSES)" }

@@ -58,11 +58,11 @@ struct ClusterBenchmark {
             let dispatch = try await SimulatedSlots(url: coordinator.url, token: coordinator.token, slots: slots,
                                                     shape: NoOpTrialShape(reports: 1, pointsPerReport: plan.dispatchPoints),
                                                     label: "d\(slots)")
-                .measure(warmup: plan.warmup, window: plan.window)
+                .measure(warmup: plan.warmup, window: plan.window, coordinatorCPU: { coordinator.cpuSeconds })
             let ingest = try await SimulatedSlots(url: coordinator.url, token: coordinator.token, slots: slots,
                                                   shape: NoOpTrialShape(reports: plan.ingestReports, pointsPerReport: plan.ingestPoints),
                                                   label: "i\(slots)")
-                .measure(warmup: plan.warmup, window: plan.window)
+                .measure(warmup: plan.warmup, window: plan.window, coordinatorCPU: { coordinator.cpuSeconds })
             figures.append(SlotFigures(slots: slots, dispatch: dispatch, ingest: ingest, rssMegabytes: coordinator.peakRSSMegabytes))
         }
         return figures

@@ -30,7 +30,7 @@ final class CoordinatorChild: @unchecked Sendable {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = ["coordinator", "--listen", url, "--state", folder + "/state", "--token-file", tokenFile,
-                             "--sweep", sweepFile]
+                             "--sweep", sweepFile, "--lease-timeout", "\(Self.leaseTimeoutSeconds)"]
         let log = folder + "/coordinator.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: log)
@@ -55,6 +55,10 @@ final class CoordinatorChild: @unchecked Sendable {
         }
     }
 
+    /// Simulated slots do not heartbeat (a real worker renews its leases every few seconds), so the
+    /// lease must outlast the slowest trial of an overloaded run instead of expiring mid-trial.
+    static let leaseTimeoutSeconds = 3600
+
     /// This executable (the bench runs the coordinator it was built with).
     static var executable: URL {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
@@ -74,6 +78,17 @@ final class CoordinatorChild: @unchecked Sendable {
             return kilobytes * 1024 / 1_000_000
         }
         return nil
+    }
+
+    /// CPU time (user + system) the child has used so far, in seconds, from /proc/PID/stat.
+    var cpuSeconds: Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After "pid (comm) " the fields start at field 3 (state); utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ticks > 0 ? (user + system) / ticks : nil
     }
 
     /// SIGTERM, wait, remove the folder. Idempotent.

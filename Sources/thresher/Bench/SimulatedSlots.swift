@@ -20,6 +20,8 @@ struct SlotWindowResult: Sendable {
     /// Replies that were neither what the conversation expects (Assign/NoWork, Ack) nor a success.
     var unexpectedReplies: Int
     var firstUnexpected: String?
+    /// CPU seconds the coordinator process used during the window, when known.
+    var coordinatorCPUSeconds: Double?
 
     var trialsPerSecond: Double { Double(trials) / seconds }
     var pointsPerSecond: Double { Double(points) / seconds }
@@ -50,7 +52,8 @@ struct SimulatedSlots {
     /// Generous: an overloaded coordinator should show up as low throughput and high latency, not abort the run.
     static let timeout: Duration = .seconds(120)
 
-    func measure(warmup: Duration, window: Duration) async throws -> SlotWindowResult {
+    /// `coordinatorCPU` reads the coordinator's CPU seconds so far (sampled at the window's edges).
+    func measure(warmup: Duration, window: Duration, coordinatorCPU: @Sendable () -> Double? = { nil }) async throws -> SlotWindowResult {
         let clientCount = (slots + Self.slotsPerClient - 1) / Self.slotsPerClient
         var clients: [ClusterClient] = []
         defer { for client in clients { client.close() } }
@@ -72,15 +75,18 @@ struct SimulatedSlots {
             let clock = ContinuousClock()
             try await Task.sleep(for: warmup)
             let start = clock.now
+            let cpuBefore = coordinatorCPU()
             gate.open(at: start)
             try await Task.sleep(for: window)
             let end = clock.now
             gate.close(at: end)
+            let cpuAfter = coordinatorCPU()
             var tallies: [SlotTally] = []
             for try await tally in group { tallies.append(tally) }
-            return (tallies, (end - start).seconds)
+            return (tallies, (end - start).seconds, cpuAfter.flatMap { after in cpuBefore.map { after - $0 } })
         }
-        var result = SlotWindowResult(seconds: perSlot.1, trials: 0, points: 0, reportLatenciesMs: [], unexpectedReplies: 0)
+        var result = SlotWindowResult(seconds: perSlot.1, trials: 0, points: 0, reportLatenciesMs: [], unexpectedReplies: 0,
+                                      coordinatorCPUSeconds: perSlot.2)
         for tally in perSlot.0 {
             result.trials += tally.trials
             result.points += tally.points
