@@ -103,14 +103,16 @@ extension Coordinator {
     /// Feeds the sweep metric's values of `records` to the policy in order and applies every stop it
     /// decides (durably) before returning.
     func feedPolicy(trial: Trial, records: [ThresherWire.MetricRecord]) throws {
-        guard var runtime = sweeps[trial.sweepId], let index = runtime.indexByTrial[trial.id],
-              let name = runtime.metricName else { return }
+        // Read through optional chaining, not a local copy of the runtime: a live copy would make
+        // the in-place writes below copy the policy's state.
+        guard let index = sweeps[trial.sweepId]?.indexByTrial[trial.id], let name = sweeps[trial.sweepId]?.metricName else { return }
         var decisions: [StopDecision] = []
+        var lastStep: Int64?
         for record in records where record.name == name {
-            runtime.lastStep[trial.id] = record.step
-            decisions += runtime.policy.report(trial: index, step: record.step, value: record.value)
+            lastStep = record.step
+            decisions += sweeps[trial.sweepId]?.policy.report(trial: index, step: record.step, value: record.value) ?? []
         }
-        sweeps[trial.sweepId] = runtime
+        if let lastStep { sweeps[trial.sweepId]?.lastStep[trial.id] = lastStep }
         for decision in decisions {
             try applyStop(sweep: trial.sweepId, decision)
         }

@@ -43,18 +43,46 @@ extension SweepStore {
         }
     }
 
+    /// The value of the last record (in report order) of `name` at `step`, NaN for a stored NaN;
+    /// nil when the trial has no such record. One indexed lookup, for the coordinator's hot path.
+    public func lastMetricValue(trial: Int64, name: String, step: Int64) throws -> Double? {
+        try read { db in
+            let rows = try Cached.rows(db, sql: """
+                SELECT value FROM metrics WHERE trialId = ? AND name = ? AND step = ? ORDER BY seq DESC, position DESC LIMIT 1
+                """, arguments: [trial, name, step])
+            guard let row = rows.first else { return nil }
+            return (row[0] as Double?) ?? .nan
+        }
+    }
+
+    /// The trial's last finite value of `name` in report order, or nil. Reads backwards and stops
+    /// at the first finite value instead of loading the whole curve.
+    public func lastFiniteMetric(trial: Int64, name: String) throws -> Double? {
+        try read { db in
+            let cursor = try Double?.fetchCursor(db.cachedStatement(sql: """
+                SELECT value FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq DESC, position DESC
+                """), arguments: [trial, name])
+            while let value = try cursor.next() {
+                if let value, value.isFinite { return value }
+            }
+            return nil
+        }
+    }
+
     /// A trial's metrics in report order (seq, then position in the batch), optionally one name only.
     public func metrics(trial: Int64, name: String? = nil) throws -> [MetricRecord] {
         try read { db in
             let rows: [Row]
             if let name {
-                rows = try Cached.rows(db, sql: "SELECT * FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
+                rows = try Cached.rows(db, sql: "SELECT trialId, seq, position, step, name, value, time FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
             } else {
-                rows = try Cached.rows(db, sql: "SELECT * FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
+                rows = try Cached.rows(db, sql: "SELECT trialId, seq, position, step, name, value, time FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
             }
+            // Columns by index (the SELECT below fixes their order): looking a column up by name
+            // costs a case-insensitive string comparison per column per row.
             return rows.map { row in
-                MetricRecord(trialId: row["trialId"], seq: row["seq"], position: row["position"], step: row["step"], name: row["name"],
-                             value: (row["value"] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row["time"]))
+                MetricRecord(trialId: row[0], seq: row[1], position: row[2], step: row[3], name: row[4],
+                             value: (row[5] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row[6]))
             }
         }
     }
