@@ -207,9 +207,44 @@ public final class SweepStore: Sendable {
 
     // MARK: Shared helpers (run inside the caller's transaction)
 
-    /// A value in an event's JSON detail.
+    /// A value in an event's JSON detail. Written by `json(_:)` (sorted keys, unescaped slashes,
+    /// non-finite doubles as strings), not `JSONEncoder`: every decision logs one, and building an
+    /// encoder per event was a visible share of the coordinator's time.
     enum Detail: Encodable {
         case string(String), int(Int64), double(Double), null
+
+        static func json(_ detail: [String: Detail]) -> String {
+            var out = "{"
+            for (n, key) in detail.keys.sorted().enumerated() {
+                if n > 0 { out += "," }
+                appendString(key, to: &out)
+                out += ":"
+                switch detail[key] ?? .null {
+                case .string(let s): appendString(s, to: &out)
+                case .int(let i): out += String(i)
+                case .double(let d): if d.isFinite { out += "\(d)" } else { appendString(String(d), to: &out) }
+                case .null: out += "null"
+                }
+            }
+            return out + "}"
+        }
+
+        /// A JSON string literal: quote, backslash and control characters escaped, the rest as is.
+        static func appendString(_ s: String, to out: inout String) {
+            out += "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            out += "\""
+        }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.singleValueContainer()
@@ -223,9 +258,7 @@ public final class SweepStore: Sendable {
     }
 
     static func log(_ db: Database, now: Date, sweep: Int64?, trial: Int64?, kind: String, _ detail: [String: Detail]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(detail), as: UTF8.self)
+        let json = Detail.json(detail)
         try db.run(
             sql: "INSERT INTO events (time, sweepId, trialId, kind, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [now.timeIntervalSince1970, sweep, trial, kind, json])
@@ -237,7 +270,9 @@ public final class SweepStore: Sendable {
     }
 
     static func trial(_ db: Database, _ id: Int64) throws -> Trial {
-        guard let trial = try Cached.record(Trial.self, db, sql: "SELECT * FROM trials WHERE id = ?", arguments: [id]) else { throw StoreError.trialNotFound(id) }
-        return trial
+        guard let row = try Cached.rows(db, sql: "SELECT \(Trial.orderedColumns) FROM trials WHERE id = ?", arguments: [id]).first else {
+            throw StoreError.trialNotFound(id)
+        }
+        return try Trial(orderedRow: row)
     }
 }
