@@ -32,14 +32,21 @@ extension Coordinator {
         guard !requests.isEmpty else { return [] }
         var replies: [Message] = []
         replies.reserveCapacity(requests.count)
+        // Timing for statistics only; no decision reads this clock.
+        let clock = ContinuousClock()
+        let start = clock.now
+        var decided = start
         do {
             try store.batch {
                 for request in requests {
                     replies.append(handle(session: request.session, message: request.message))
                 }
+                decided = clock.now
             }
             counters.batchesCommitted += 1
             counters.requestsBatched += requests.count
+            counters.batchProcessingSeconds += Self.seconds(decided - start)
+            counters.batchCommitSeconds += Self.seconds(clock.now - decided)
             return replies
         } catch {
             options.logger.error("the commit of \(requests.count) request(s) failed, answering each with internalError: \(error)")
@@ -48,6 +55,10 @@ extension Coordinator {
                 reject(.internalError, "the coordinator could not store its decision (\(error)); retry")
             }
         }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     /// Replaces every sweep's in-memory state with what the store holds.

@@ -52,7 +52,21 @@ public struct CoordinatorStatistics: Sendable, Equatable {
     /// Group commits (`handle(batch:)`) that succeeded, and the requests they answered.
     public var batchesCommitted = 0
     public var requestsBatched = 0
+    /// Wall time spent deciding inside batches, and committing them (seconds, summed over batches):
+    /// the two halves of a request's time in the coordinator, for `thresher bench cluster`.
+    public var batchProcessingSeconds = 0.0
+    public var batchCommitSeconds = 0.0
     public init() {}
+
+    /// One line for the log: how group commit went.
+    public var batchSummary: String {
+        guard batchesCommitted > 0 else { return "no batches committed" }
+        let perBatch = Double(requestsBatched) / Double(batchesCommitted)
+        let commitMs = 1000 * batchCommitSeconds / Double(batchesCommitted)
+        let processingUs = requestsBatched > 0 ? 1e6 * batchProcessingSeconds / Double(requestsBatched) : 0
+        return "batches \(batchesCommitted), requests \(requestsBatched), mean batch \(String(format: "%.2f", perBatch)), "
+            + "mean commit \(String(format: "%.3f", commitMs)) ms, processing \(String(format: "%.1f", processingUs)) us/request"
+    }
 }
 
 /// Names of the report records the coordinator reads besides the sweep's metric.

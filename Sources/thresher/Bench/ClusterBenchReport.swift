@@ -24,6 +24,10 @@ struct ClusterBenchReport {
                          + pad(cpuShare(f), 11)
                          + "\(f.dispatch.unexpectedReplies + f.ingest.unexpectedReplies)")
         }
+        lines.append("group commit (whole run per slot count): " + figures.map { f in
+            "\(f.slots) slots: mean batch \(optional(f.meanBatch, 1)), commit \(optional(f.commitMs, 2)) ms/batch, "
+                + "deciding \(optional(f.processingUsPerRequest, 0)) us/request"
+        }.joined(separator: "; "))
         for f in figures {
             if let first = f.dispatch.firstUnexpected ?? f.ingest.firstUnexpected {
                 lines.append("  \(f.slots) slots, first unexpected reply: \(first)")
@@ -66,6 +70,9 @@ struct ClusterBenchReport {
             if let p99 = f.ingest.latencyPercentile(99) { object["ingest_p99_ms_\(f.slots)"] = rounded(p99, 3) }
             if let cpu = f.dispatch.coordinatorCPUSeconds { object["coordinator_cpu_share_dispatch_\(f.slots)"] = rounded(cpu / f.dispatch.seconds, 3) }
             if let cpu = f.ingest.coordinatorCPUSeconds { object["coordinator_cpu_share_ingest_\(f.slots)"] = rounded(cpu / f.ingest.seconds, 3) }
+            if let v = f.meanBatch { object["mean_batch_\(f.slots)"] = rounded(v, 2) }
+            if let v = f.commitMs { object["commit_ms_\(f.slots)"] = rounded(v, 3) }
+            if let v = f.processingUsPerRequest { object["decide_us_per_request_\(f.slots)"] = rounded(v, 1) }
             object["unexpected_replies_\(f.slots)"] = f.dispatch.unexpectedReplies + f.ingest.unexpectedReplies
         }
         if let peakRSS { object["rss_mb"] = rounded(peakRSS, 1) }

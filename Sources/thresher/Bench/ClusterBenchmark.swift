@@ -29,6 +29,10 @@ struct ClusterBenchmark {
         var dispatch: SlotWindowResult
         var ingest: SlotWindowResult
         var rssMegabytes: Double?
+        /// From the coordinator's shutdown line, over both windows (and warm-ups).
+        var meanBatch: Double?
+        var commitMs: Double?
+        var processingUsPerRequest: Double?
     }
 
     let plan: Plan
@@ -63,7 +67,11 @@ struct ClusterBenchmark {
                                                   shape: NoOpTrialShape(reports: plan.ingestReports, pointsPerReport: plan.ingestPoints),
                                                   label: "i\(slots)")
                 .measure(warmup: plan.warmup, window: plan.window, coordinatorCPU: { coordinator.cpuSeconds })
-            figures.append(SlotFigures(slots: slots, dispatch: dispatch, ingest: ingest, rssMegabytes: coordinator.peakRSSMegabytes))
+            let rss = coordinator.peakRSSMegabytes
+            let batches = CoordinatorChild.batchFigures(log: coordinator.stop())
+            figures.append(SlotFigures(slots: slots, dispatch: dispatch, ingest: ingest, rssMegabytes: rss,
+                                       meanBatch: batches?.meanBatch, commitMs: batches?.commitMs,
+                                       processingUsPerRequest: batches?.processingUs))
         }
         return figures
     }

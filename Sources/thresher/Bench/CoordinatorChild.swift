@@ -91,12 +91,29 @@ final class CoordinatorChild: @unchecked Sendable {
         return ticks > 0 ? (user + system) / ticks : nil
     }
 
-    /// SIGTERM, wait, remove the folder. Idempotent.
-    func stop() {
+    /// SIGTERM, wait, remove the folder; returns the coordinator's log (its last line summarises
+    /// group commit). Idempotent: later calls return nil.
+    @discardableResult
+    func stop() -> String? {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
+        let log = try? String(contentsOfFile: folder + "/coordinator.log", encoding: .utf8)
         try? FileManager.default.removeItem(atPath: folder)
+        return log
+    }
+
+    /// The group-commit figures of the coordinator's shutdown line ("… mean batch X, mean commit
+    /// Y ms, processing Z us/request"), or nil when the log has none.
+    static func batchFigures(log: String?) -> (meanBatch: Double, commitMs: Double, processingUs: Double)? {
+        guard let line = log?.split(separator: "\n").last(where: { $0.contains("mean batch") }) else { return nil }
+        func number(after label: String) -> Double? {
+            guard let range = line.range(of: label) else { return nil }
+            return Double(line[range.upperBound...].prefix { $0.isNumber || $0 == "." })
+        }
+        guard let batch = number(after: "mean batch "), let commit = number(after: "mean commit "),
+              let processing = number(after: "processing ") else { return nil }
+        return (batch, commit, processing)
     }
 }

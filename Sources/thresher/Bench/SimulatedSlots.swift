@@ -39,8 +39,8 @@ struct SlotWindowResult: Sendable {
 /// are the coordinator's (and the transport's) cost per trial and per metric point.
 ///
 /// Slots are grouped 16 to a `ClusterClient` (one worker process with 16 slots); 1 slot is one
-/// client. Counting happens only inside the measured window, after a warm-up, and only for
-/// exchanges that both started and ended inside it.
+/// client. Counting happens only inside the measured window, after a warm-up: trials and points
+/// whose acknowledgement arrived inside it, and latencies of Reports sent and acknowledged inside it.
 struct SimulatedSlots {
     let url: String
     let token: ClusterToken
@@ -103,7 +103,6 @@ struct SimulatedSlots {
         let clock = ContinuousClock()
         let timeout = Self.timeout
         while !gate.isClosed {
-            let trialStart = clock.now
             let reply = try await client.send(.requestTrial(RequestTrial(freeSlots: 1)), timeout: timeout)
             guard case .assign(let assign) = reply else {
                 if case .noWork = reply { try await Task.sleep(for: .milliseconds(5)); continue }
@@ -119,10 +118,10 @@ struct SimulatedSlots {
                 let received = clock.now
                 seq += 1
                 guard case .ack(let a) = ack else { tally.unexpected(ack); stopped = true; break }
-                if gate.contains(sent, received) {
-                    tally.latenciesMs.append((received - sent).seconds * 1000)
-                    tally.points += batch.records.count
-                }
+                // Throughput counts every ack received inside the window; latency only exchanges
+                // that both started and ended in it.
+                if gate.contains(received, received) { tally.points += batch.records.count }
+                if gate.contains(sent, received) { tally.latenciesMs.append((received - sent).seconds * 1000) }
                 if a.verdicts.contains(where: { if case .stop = $0.verdict { $0.trialID == assign.trialID } else { false } }) {
                     stopped = true
                     break
@@ -132,7 +131,8 @@ struct SimulatedSlots {
             let done = try await client.send(.done(Done(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch,
                                                         finalStep: Int64(shape.reports), finalMetrics: [])), timeout: timeout)
             guard case .ack = done else { tally.unexpected(done); continue }
-            if gate.contains(trialStart, clock.now) { tally.trials += 1 }
+            let finished = clock.now
+            if gate.contains(finished, finished) { tally.trials += 1 }
         }
         return tally
     }
