@@ -24,10 +24,10 @@ struct ClusterBenchReport {
                          + pad(cpuShare(f), 11)
                          + "\(f.dispatch.unexpectedReplies + f.ingest.unexpectedReplies)")
         }
-        lines.append("group commit (whole run per slot count): " + figures.map { f in
-            "\(f.slots) slots: mean batch \(optional(f.meanBatch, 1)), commit \(optional(f.commitMs, 2)) ms/batch, "
-                + "deciding \(optional(f.processingUsPerRequest, 0)) us/request"
-        }.joined(separator: "; "))
+        lines.append("group commit (coordinator's own figures, warm-up included): requests per batch, ms per commit, µs deciding per request")
+        for f in figures {
+            lines.append("  \(pad("\(f.slots) slots", 10)) dispatch \(batchText(f.dispatchBatches))   ingest \(batchText(f.ingestBatches))")
+        }
         for f in figures {
             if let first = f.dispatch.firstUnexpected ?? f.ingest.firstUnexpected {
                 lines.append("  \(f.slots) slots, first unexpected reply: \(first)")
@@ -70,9 +70,12 @@ struct ClusterBenchReport {
             if let p99 = f.ingest.latencyPercentile(99) { object["ingest_p99_ms_\(f.slots)"] = rounded(p99, 3) }
             if let cpu = f.dispatch.coordinatorCPUSeconds { object["coordinator_cpu_share_dispatch_\(f.slots)"] = rounded(cpu / f.dispatch.seconds, 3) }
             if let cpu = f.ingest.coordinatorCPUSeconds { object["coordinator_cpu_share_ingest_\(f.slots)"] = rounded(cpu / f.ingest.seconds, 3) }
-            if let v = f.meanBatch { object["mean_batch_\(f.slots)"] = rounded(v, 2) }
-            if let v = f.commitMs { object["commit_ms_\(f.slots)"] = rounded(v, 3) }
-            if let v = f.processingUsPerRequest { object["decide_us_per_request_\(f.slots)"] = rounded(v, 1) }
+            for (phase, b) in [("dispatch", f.dispatchBatches), ("ingest", f.ingestBatches)] {
+                guard let b else { continue }
+                object["\(phase)_mean_batch_\(f.slots)"] = rounded(b.meanBatch, 2)
+                object["\(phase)_commit_ms_\(f.slots)"] = rounded(b.commitMs, 3)
+                object["\(phase)_decide_us_per_request_\(f.slots)"] = rounded(b.processingUs, 1)
+            }
             object["unexpected_replies_\(f.slots)"] = f.dispatch.unexpectedReplies + f.ingest.unexpectedReplies
         }
         if let peakRSS { object["rss_mb"] = rounded(peakRSS, 1) }
@@ -93,6 +96,11 @@ struct ClusterBenchReport {
     private func cpuShare(_ f: ClusterBenchmark.SlotFigures) -> String {
         let shares = [f.dispatch, f.ingest].map { w in w.coordinatorCPUSeconds.map { format(100 * $0 / w.seconds, 0) } ?? "?" }
         return shares.joined(separator: "/") + "%"
+    }
+
+    private func batchText(_ b: CoordinatorChild.BatchFigures?) -> String {
+        guard let b else { return "n/a" }
+        return "\(format(b.meanBatch, 1)) req, \(format(b.commitMs, 2)) ms, \(format(b.processingUs, 0)) µs"
     }
 
     private func verdict(_ ok: Bool) -> String { ok ? "(meets)" : "(MISSES)" }

@@ -9,8 +9,9 @@ import Foundation
 /// - **ingest**: each trial sends `ingestReports` Reports of `ingestPoints` records. Gives metric
 ///   points/s.
 ///
-/// Each slot count gets its own coordinator, so one measurement's rows do not slow the next; the
-/// peak RSS reported is the largest VmHWM over those processes.
+/// Each phase of each slot count gets its own coordinator, so one measurement's rows do not slow
+/// the next and its shutdown line (group-commit figures) describes that phase alone; the peak RSS
+/// reported is the largest VmHWM over those processes.
 struct ClusterBenchmark {
     struct Plan {
         var slotCounts: [Int] = [1, 16, 256]
@@ -29,10 +30,9 @@ struct ClusterBenchmark {
         var dispatch: SlotWindowResult
         var ingest: SlotWindowResult
         var rssMegabytes: Double?
-        /// From the coordinator's shutdown line, over both windows (and warm-ups).
-        var meanBatch: Double?
-        var commitMs: Double?
-        var processingUsPerRequest: Double?
+        /// From each phase's coordinator shutdown line (warm-up included).
+        var dispatchBatches: CoordinatorChild.BatchFigures?
+        var ingestBatches: CoordinatorChild.BatchFigures?
     }
 
     let plan: Plan
@@ -57,22 +57,24 @@ struct ClusterBenchmark {
         var figures: [SlotFigures] = []
         for slots in plan.slotCounts {
             progress("cluster bench: \(slots) slot\(slots == 1 ? "" : "s") …")
-            let coordinator = try await CoordinatorChild(sweepText: Self.sweepText, label: "s\(slots)")
-            defer { coordinator.stop() }
-            let dispatch = try await SimulatedSlots(url: coordinator.url, token: coordinator.token, slots: slots,
-                                                    shape: NoOpTrialShape(reports: 1, pointsPerReport: plan.dispatchPoints),
-                                                    label: "d\(slots)")
-                .measure(warmup: plan.warmup, window: plan.window, coordinatorCPU: { coordinator.cpuSeconds })
-            let ingest = try await SimulatedSlots(url: coordinator.url, token: coordinator.token, slots: slots,
-                                                  shape: NoOpTrialShape(reports: plan.ingestReports, pointsPerReport: plan.ingestPoints),
-                                                  label: "i\(slots)")
-                .measure(warmup: plan.warmup, window: plan.window, coordinatorCPU: { coordinator.cpuSeconds })
-            let rss = coordinator.peakRSSMegabytes
-            let batches = CoordinatorChild.batchFigures(log: coordinator.stop())
-            figures.append(SlotFigures(slots: slots, dispatch: dispatch, ingest: ingest, rssMegabytes: rss,
-                                       meanBatch: batches?.meanBatch, commitMs: batches?.commitMs,
-                                       processingUsPerRequest: batches?.processingUs))
+            let dispatch = try await phase(slots: slots, label: "d\(slots)", shape: NoOpTrialShape(reports: 1, pointsPerReport: plan.dispatchPoints))
+            let ingest = try await phase(slots: slots, label: "i\(slots)",
+                                         shape: NoOpTrialShape(reports: plan.ingestReports, pointsPerReport: plan.ingestPoints))
+            figures.append(SlotFigures(slots: slots, dispatch: dispatch.window, ingest: ingest.window,
+                                       rssMegabytes: [dispatch.rss, ingest.rss].compactMap { $0 }.max(),
+                                       dispatchBatches: dispatch.batches, ingestBatches: ingest.batches))
         }
         return figures
+    }
+
+    /// One measured window against a fresh coordinator, so its shutdown line describes this phase only.
+    private func phase(slots: Int, label: String, shape: NoOpTrialShape) async throws
+        -> (window: SlotWindowResult, rss: Double?, batches: CoordinatorChild.BatchFigures?) {
+        let coordinator = try await CoordinatorChild(sweepText: Self.sweepText, label: label)
+        defer { coordinator.stop() }
+        let window = try await SimulatedSlots(url: coordinator.url, token: coordinator.token, slots: slots, shape: shape, label: label)
+            .measure(warmup: plan.warmup, window: plan.window, coordinatorCPU: { coordinator.cpuSeconds })
+        let rss = coordinator.peakRSSMegabytes
+        return (window, rss, CoordinatorChild.batchFigures(log: coordinator.stop()))
     }
 }

@@ -106,7 +106,13 @@ final class CoordinatorChild: @unchecked Sendable {
 
     /// The group-commit figures of the coordinator's shutdown line ("… mean batch X, mean commit
     /// Y ms, processing Z us/request"), or nil when the log has none.
-    static func batchFigures(log: String?) -> (meanBatch: Double, commitMs: Double, processingUs: Double)? {
+    struct BatchFigures {
+        var meanBatch: Double
+        var commitMs: Double
+        var processingUs: Double
+    }
+
+    static func batchFigures(log: String?) -> BatchFigures? {
         guard let line = log?.split(separator: "\n").last(where: { $0.contains("mean batch") }) else { return nil }
         func number(after label: String) -> Double? {
             guard let range = line.range(of: label) else { return nil }
@@ -114,6 +120,6 @@ final class CoordinatorChild: @unchecked Sendable {
         }
         guard let batch = number(after: "mean batch "), let commit = number(after: "mean commit "),
               let processing = number(after: "processing ") else { return nil }
-        return (batch, commit, processing)
+        return BatchFigures(meanBatch: batch, commitMs: commit, processingUs: processing)
     }
 }
