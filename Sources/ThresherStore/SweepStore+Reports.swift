@@ -24,14 +24,7 @@ extension SweepStore {
             guard live else { return .staleLease(currentEpoch: current.leaseEpoch) }
             try db.run(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, ?, ?, ?, ?)",
                            arguments: [trial, seq, epoch, points.count, now.timeIntervalSince1970])
-            // One prepared statement for the whole batch: this is the coordinator's hottest write.
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO metrics (trialId, seq, position, step, name, value, time) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            for (position, point) in points.enumerated() {
-                let value: Double? = point.value.isNaN ? nil : point.value
-                try insert.execute(arguments: [trial, seq, position, point.step, point.name, value, point.time.timeIntervalSince1970])
-            }
+            try MetricInsert.insert(db, trial: trial, seq: seq, points: points)
             return .stored(points: points.count)
         }
     }
