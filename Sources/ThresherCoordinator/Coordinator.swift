@@ -11,7 +11,8 @@ import ThresherWire
 /// Guarantees:
 /// - **Durable before acknowledged.** Every decision a reply announces (an assignment, a stored
 ///   report, a stop, an upload reservation, a stored checkpoint, an ending) is committed to
-///   `<state>/thresher.sqlite` (synchronous FULL) before `handle` returns the reply.
+///   `<state>/thresher.sqlite` (synchronous FULL) before `handle` returns the reply — by each store
+///   call, or, in `handle(batch:)`, by the batch's one commit before any of its replies is returned.
 /// - **Idempotent.** A resent Report, chunk or Done changes nothing and is acknowledged again.
 /// - **Fenced.** Anything presented under a lease epoch that is no longer live is refused
 ///   (`Error(staleLease)` or a `.stop` verdict), so a lost worker can never overwrite a new one.
