@@ -143,6 +143,7 @@ public actor Coordinator {
             let trial = try store.enqueue(sweep: id, params: StoredTrialParams(index: suggestion.index, params: suggestion.params),
                                           maxAttempts: options.maxAttempts, now: now())
             sweeps[id]?.remember(trial: trial.id, index: suggestion.index)
+            sweeps[id]?.unassignedParams[trial.id] = suggestion.params
             return true
         }
         return false
@@ -150,7 +151,10 @@ public actor Coordinator {
 
     func assign(_ assignment: Assignment) throws -> Message {
         let trial = assignment.trial
-        guard sweeps[trial.sweepId] != nil, let stored = StoredTrialParams.decode(trial.params), let params = stored.paramMap else {
+        let cached = sweeps[trial.sweepId]?.unassignedParams.removeValue(forKey: trial.id)
+        let index = cached != nil ? sweeps[trial.sweepId]?.indexByTrial[trial.id] : nil
+        let stored = index.flatMap { i in cached.map { StoredTrialParams(index: i, params: $0) } } ?? StoredTrialParams.decode(trial.params)
+        guard sweeps[trial.sweepId] != nil, let stored, let params = stored.paramMap else {
             // A row this coordinator cannot read: give it up rather than hand out garbage.
             try store.cancel(trial: trial.id, reason: "coordinator cannot read the trial's parameters", now: now())
             throw RequestError(code: .internalError, detail: "trial \(trial.id) has unreadable parameters; cancelled")

@@ -156,9 +156,11 @@ public final class SweepStore: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(params), as: UTF8.self)
         return try write { db in
-            let owner = try Self.sweep(db, sweep)
-            guard owner.state == .active || owner.state == .paused else {
-                throw StoreError.invalidArgument("sweep \(sweep) is \(owner.state.rawValue); cannot enqueue trials")
+            // The state only: decoding the whole row would decode the sweep file's text too.
+            guard let ownerState = try Cached.value(String.self, db, sql: "SELECT state FROM sweeps WHERE id = ?", arguments: [sweep])
+                .flatMap(SweepState.init(rawValue:)) else { throw StoreError.sweepNotFound(sweep) }
+            guard ownerState == .active || ownerState == .paused else {
+                throw StoreError.invalidArgument("sweep \(sweep) is \(ownerState.rawValue); cannot enqueue trials")
             }
             let next = try Cached.value(Int.self, db, sql: "SELECT COALESCE(MAX(indexInSweep) + 1, 0) FROM trials WHERE sweepId = ?", arguments: [sweep]) ?? 0
             try db.run(
