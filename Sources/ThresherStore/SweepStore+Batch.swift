@@ -63,19 +63,15 @@ extension SweepStore {
 /// writer connection to the closure on the thread that runs it, and the batch's nested calls are
 /// synchronous on that same thread; no other thread can ever see it.
 enum BatchConnection {
-    private static func key(_ store: SweepStore) -> String {
-        "thresher.store.batch.\(UInt(bitPattern: ObjectIdentifier(store).hashValue))"
-    }
-
     static func current(for store: SweepStore) -> Database? {
-        Thread.current.threadDictionary[key(store)] as? Database
+        Thread.current.threadDictionary.object(forKey: store.batchKey) as? Database
     }
 
     static func set(_ db: Database?, for store: SweepStore) {
         if let db {
-            Thread.current.threadDictionary[key(store)] = db
+            Thread.current.threadDictionary.setObject(db, forKey: store.batchKey)
         } else {
-            Thread.current.threadDictionary.removeObject(forKey: key(store))
+            Thread.current.threadDictionary.removeObject(forKey: store.batchKey)
         }
     }
 }

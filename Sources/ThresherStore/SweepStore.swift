@@ -43,6 +43,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 public final class SweepStore: Sendable {
     let pool: DatabasePool
     public let path: String
+    /// This store's slot in a thread's dictionary while a `batch` is open on that thread (built
+    /// once: it is looked up on every store call).
+    let batchKey = "thresher.store.batch." + UUID().uuidString
 
     /// Opens or creates the store at `path` and applies pending migrations.
     public init(path: String) throws {
