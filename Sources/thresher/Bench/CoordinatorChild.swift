@@ -45,7 +45,12 @@ final class CoordinatorChild: @unchecked Sendable {
         self.folder = folder
         self.process = process
         do {
-            let probe = try ClusterClient(connect: url, token: token, identity: WorkerIdentity(workerID: "bench-probe-\(label)", slots: 1))
+            // The child is still starting: redial quickly instead of NNG's default back-off.
+            var transport = TransportOptions()
+            transport.reconnectMin = .milliseconds(10)
+            transport.reconnectMax = .milliseconds(100)
+            let probe = try ClusterClient(connect: url, token: token, identity: WorkerIdentity(workerID: "bench-probe-\(label)", slots: 1),
+                                          transport: transport)
             defer { probe.close() }
             try await probe.handshake(timeout: .seconds(20))
         } catch {

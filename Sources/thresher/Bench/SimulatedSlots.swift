@@ -113,6 +113,9 @@ struct SimulatedSlots {
             if case .int(let first)? = assign.run["first_seq"], first > 0 { seq = UInt64(first) }
             var stopped = false
             for _ in 0..<shape.reports {
+                // After the window nothing is counted: leave the trial unfinished (its coordinator
+                // is about to be stopped) instead of waiting for a long ingest to drain.
+                if gate.isClosed { return tally }
                 let sent = clock.now
                 let ack = try await client.send(.report(Report(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch, seq: seq, batch: batch)), timeout: timeout)
                 let received = clock.now
