@@ -16,12 +16,12 @@ struct ClusterBenchReport {
     func table() -> String {
         var lines = ["coordinator under simulated slots (ipc://, SQLite synchronous FULL, \(format(plan.window.seconds, 1)) s windows)",
                      pad("slots", 7) + pad("trials/s", 11) + pad("points/s", 12) + pad("p50 ms", 9) + pad("p99 ms", 9)
-                         + pad("ingest p99", 12) + pad("RSS MB", 8) + pad("coord CPU", 11) + "unexpected"]
+                         + pad("ingest p99", 12) + pad("RSS MB", 8) + pad("coord CPU", 11) + pad("slots CPU", 11) + "unexpected"]
         for f in figures {
             lines.append(pad("\(f.slots)", 7) + pad(format(f.dispatch.trialsPerSecond, 0), 11) + pad(format(f.ingest.pointsPerSecond, 0), 12)
                          + pad(optional(f.dispatch.latencyPercentile(50), 2), 9) + pad(optional(f.dispatch.latencyPercentile(99), 2), 9)
                          + pad(optional(f.ingest.latencyPercentile(99), 2), 12) + pad(optional(f.rssMegabytes, 1), 8)
-                         + pad(cpuShare(f), 11)
+                         + pad(cpuShare(f), 11) + pad(slotsShare(f), 11)
                          + "\(f.dispatch.unexpectedReplies + f.ingest.unexpectedReplies)")
         }
         lines.append("group commit (coordinator's own figures, warm-up included): requests per batch, ms per commit, µs deciding per request")
@@ -40,7 +40,7 @@ struct ClusterBenchReport {
                          + "\(verdict((at16.dispatch.latencyPercentile(99) ?? .infinity) <= Self.p99CeilingMs)) ≤ 20")
         }
         lines.append("coordinator peak RSS (VmHWM, largest over the runs): \(optional(peakRSS, 1)) MB")
-        lines.append("coord CPU: the coordinator process's CPU time during the dispatch/ingest windows, in % of one core (2 cores, shared with the slots).")
+        lines.append("coord CPU / slots CPU: CPU time of the coordinator process / of this process (the simulated slots) during the dispatch/ingest windows, % of one core (the machine has \(ProcessInfo.processInfo.activeProcessorCount)).")
         lines.append("p50/p99 are Report → Ack round trips: the ack leaves only after the rows are committed, so they bound report → durable from above.")
         if let grid {
             lines.append("")
@@ -70,6 +70,8 @@ struct ClusterBenchReport {
             if let p99 = f.ingest.latencyPercentile(99) { object["ingest_p99_ms_\(f.slots)"] = rounded(p99, 3) }
             if let cpu = f.dispatch.coordinatorCPUSeconds { object["coordinator_cpu_share_dispatch_\(f.slots)"] = rounded(cpu / f.dispatch.seconds, 3) }
             if let cpu = f.ingest.coordinatorCPUSeconds { object["coordinator_cpu_share_ingest_\(f.slots)"] = rounded(cpu / f.ingest.seconds, 3) }
+            if let cpu = f.dispatch.slotsCPUSeconds { object["slots_cpu_share_dispatch_\(f.slots)"] = rounded(cpu / f.dispatch.seconds, 3) }
+            if let cpu = f.ingest.slotsCPUSeconds { object["slots_cpu_share_ingest_\(f.slots)"] = rounded(cpu / f.ingest.seconds, 3) }
             for (phase, b) in [("dispatch", f.dispatchBatches), ("ingest", f.ingestBatches)] {
                 guard let b else { continue }
                 object["\(phase)_mean_batch_\(f.slots)"] = rounded(b.meanBatch, 2)
@@ -101,6 +103,11 @@ struct ClusterBenchReport {
     private func batchText(_ b: CoordinatorChild.BatchFigures?) -> String {
         guard let b else { return "n/a" }
         return "\(format(b.meanBatch, 1)) req, \(format(b.commitMs, 2)) ms, \(format(b.processingUs, 0)) µs"
+    }
+
+    /// The bench process's (simulated slots') CPU use in the two windows, as % of one core.
+    private func slotsShare(_ f: ClusterBenchmark.SlotFigures) -> String {
+        [f.dispatch, f.ingest].map { w in w.slotsCPUSeconds.map { format(100 * $0 / w.seconds, 0) } ?? "?" }.joined(separator: "/") + "%"
     }
 
     private func verdict(_ ok: Bool) -> String { ok ? "(meets)" : "(MISSES)" }

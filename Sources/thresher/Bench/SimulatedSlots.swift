@@ -22,6 +22,8 @@ struct SlotWindowResult: Sendable {
     var firstUnexpected: String?
     /// CPU seconds the coordinator process used during the window, when known.
     var coordinatorCPUSeconds: Double?
+    /// CPU seconds this process (the simulated slots) used during the window.
+    var slotsCPUSeconds: Double?
 
     var trialsPerSecond: Double { Double(trials) / seconds }
     var pointsPerSecond: Double { Double(points) / seconds }
@@ -76,17 +78,19 @@ struct SimulatedSlots {
             try await Task.sleep(for: warmup)
             let start = clock.now
             let cpuBefore = coordinatorCPU()
+            let ownBefore = Self.ownCPUSeconds()
             gate.open(at: start)
             try await Task.sleep(for: window)
             let end = clock.now
             gate.close(at: end)
             let cpuAfter = coordinatorCPU()
+            let ownAfter = Self.ownCPUSeconds()
             var tallies: [SlotTally] = []
             for try await tally in group { tallies.append(tally) }
-            return (tallies, (end - start).seconds, cpuAfter.flatMap { after in cpuBefore.map { after - $0 } })
+            return (tallies, (end - start).seconds, cpuAfter.flatMap { after in cpuBefore.map { after - $0 } }, ownAfter - ownBefore)
         }
         var result = SlotWindowResult(seconds: perSlot.1, trials: 0, points: 0, reportLatenciesMs: [], unexpectedReplies: 0,
-                                      coordinatorCPUSeconds: perSlot.2)
+                                      coordinatorCPUSeconds: perSlot.2, slotsCPUSeconds: perSlot.3)
         for tally in perSlot.0 {
             result.trials += tally.trials
             result.points += tally.points
@@ -138,6 +142,14 @@ struct SimulatedSlots {
             if gate.contains(finished, finished) { tally.trials += 1 }
         }
         return tally
+    }
+
+    /// User + system CPU seconds of this process so far.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// The metric records every Report carries: `count` values of "loss" at increasing steps.
