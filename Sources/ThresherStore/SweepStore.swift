@@ -155,9 +155,14 @@ public final class SweepStore: Sendable {
     /// keys, no escaped slashes) so equal parameters give equal text.
     public func enqueue(sweep: Int64, params: some Encodable, maxAttempts: Int = 3, now: Date) throws -> Trial {
         guard maxAttempts >= 1 else { throw StoreError.invalidArgument("maxAttempts must be at least 1, got \(maxAttempts)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(params), as: UTF8.self)
+        let json: String
+        if let canonical = params as? any CanonicalJSONEncodable {
+            json = canonical.canonicalJSON
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            json = String(decoding: try encoder.encode(params), as: UTF8.self)
+        }
         return try write { db in
             // The state only: decoding the whole row would decode the sweep file's text too.
             guard let ownerState = try Cached.value(String.self, db, sql: "SELECT state FROM sweeps WHERE id = ?", arguments: [sweep])
@@ -212,6 +217,26 @@ public final class SweepStore: Sendable {
 
     // MARK: Shared helpers (run inside the caller's transaction)
 
+    /// A JSON string literal exactly as `JSONEncoder` writes one with `.withoutEscapingSlashes`:
+    /// quote and backslash escaped, \b \f \n \r \t by name, other control characters as \u00xx.
+    public static func appendJSONString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{c}": out += "\\f"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
     /// A value in an event's JSON detail. Written by `json(_:)` (sorted keys, unescaped slashes,
     /// non-finite doubles as strings), not `JSONEncoder`: every decision logs one, and building an
     /// encoder per event was a visible share of the coordinator's time.
@@ -234,22 +259,7 @@ public final class SweepStore: Sendable {
             return out + "}"
         }
 
-        /// A JSON string literal: quote, backslash and control characters escaped, the rest as is.
-        static func appendString(_ s: String, to out: inout String) {
-            out += "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            out += "\""
-        }
+        static func appendString(_ s: String, to out: inout String) { SweepStore.appendJSONString(s, to: &out) }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.singleValueContainer()
