@@ -85,7 +85,8 @@ extension Coordinator {
         // sends Done only after its Reports are acknowledged). Storing or feeding them again would
         // count that line twice, so they are not used: the searcher sees the last stored value.
         try store.complete(trial: trialID, epoch: epoch, now: now())
-        try trialEnded(try store.trial(trialID), outcome: .completed)
+        // trialEnded reads only the trial's id and sweep, which completing does not change.
+        try trialEnded(trial, outcome: .completed)
         return .ack(Ack(ackedSeq: try ackedSeq(trialID), verdicts: takeVerdicts(worker: worker)))
     }
 

@@ -80,7 +80,7 @@ extension SweepStore {
         try write { db in
             let found = try Self.trial(db, trial)
             if found.state == .completed && found.leaseEpoch == epoch { return }
-            let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "complete")
+            let current = try Self.requireLease(found, epoch: epoch, now: now, attempted: "complete")
             guard current.state == .running else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "complete") }
             try Self.end(db, trial: trial, state: .completed, now: now)
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.completed", ["epoch": .int(epoch)])
@@ -136,12 +136,24 @@ extension SweepStore {
             """, arguments: [leaseId, epoch, worker, expiry.timeIntervalSince1970, id])
         try log(db, now: now, sweep: current.sweepId, trial: id, kind: "trial.assigned",
                 ["worker": .string(worker), "epoch": .int(epoch), "resume": current.resumeCheckpointId.map { .int($0) } ?? .null])
-        return Assignment(trial: try trial(db, id), lease: Lease(trial: id, id: leaseId, epoch: epoch, expiry: expiry))
+        // The row as just written (the expiry as its REAL column reads back), without reading it again.
+        var assigned = current
+        assigned.state = .assigned
+        assigned.leaseId = leaseId
+        assigned.leaseEpoch = epoch
+        assigned.workerId = worker
+        assigned.leaseExpiry = Date(timeIntervalSince1970: expiry.timeIntervalSince1970)
+        return Assignment(trial: assigned, lease: Lease(trial: id, id: leaseId, epoch: epoch, expiry: expiry))
     }
 
     /// Checks that `epoch` is the trial's live lease; returns the trial.
     static func requireLease(_ db: Database, trial id: Int64, epoch: Int64, now: Date, attempted: String) throws -> Trial {
-        let current = try trial(db, id)
+        try requireLease(try trial(db, id), epoch: epoch, now: now, attempted: attempted)
+    }
+
+    /// The same check on a row the caller has just read in this transaction.
+    static func requireLease(_ current: Trial, epoch: Int64, now: Date, attempted: String) throws -> Trial {
+        let id = current.id
         if current.state.isTerminal && epoch == current.leaseEpoch {
             throw StoreError.invalidTransition(trial: id, from: current.state, attempted: attempted)
         }
