@@ -37,6 +37,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   appends its event in the same transaction: when it returns, the decision and its explanation are
 ///   on disk together (synchronous FULL), so the caller may acknowledge it on the wire. When it
 ///   throws, nothing of it was written.
+/// - Inside `batch { … }` (group commit) the same holds per method with a savepoint instead of a
+///   transaction, and "on disk" moves to the moment `batch` returns: the caller acknowledges only
+///   then (see SweepStore+Batch.swift).
 /// - Readers run concurrently with the writer and each sees one committed snapshot.
 /// - No clock is read: every time is a `now` argument.
 /// - SQL values are always bound arguments.
