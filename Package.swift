@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "ThresherEngine", dependencies: ["ThresherWire", "COpenBLAS", "CZlib"]),
         // The coordinator's store: sweeps, trials, metrics, checkpoints and events in SQLite (GRDB);
         // the content-addressed blob store; the retention policy (pure).
-        .target(name: "ThresherStore", dependencies: ["ThresherWire", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ThresherStore", dependencies: ["ThresherWire", .product(name: "GRDB", package: "GRDB.swift"),
+                                                      .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // The worker's side of a trial: runs a trial program (the engine's `thresher train` or the
         // sweep's command) as a child process and follows its metrics and checkpoints.
         .target(

@@ -20,14 +20,17 @@ extension Coordinator {
         guard let runtime = sweeps[trial.sweepId], let metricName = runtime.metricName else { return [] }
         let steps = records.filter { $0.name == metricName || $0.name == ReservedMetric.checkpointBytes }.map(\.step)
         guard !steps.isEmpty else { return [] }
-        let sizes = try store.metrics(trial: trial.id, name: ReservedMetric.checkpointBytes)
-        let values = try store.metrics(trial: trial.id, name: metricName)
+        // Announced sizes are few (one per saved checkpoint); the sweep metric can be thousands of
+        // points per trial, so its value is looked up only at steps that have a size.
+        var sizes: [Int64: Double] = [:]
+        for record in try store.metrics(trial: trial.id, name: ReservedMetric.checkpointBytes) { sizes[record.step] = record.value }
+        guard !sizes.isEmpty else { return [] }
         var known = Set(try store.checkpoints(trial: trial.id).map(\.step))
         var verdicts: [TrialVerdict] = []
         var seen: Set<Int64> = []
         for step in steps where seen.insert(step).inserted && !known.contains(step) {
-            guard let size = sizes.last(where: { $0.step == step })?.value, size.isFinite, size >= 0, size < 9.0e18,
-                  let value = values.last(where: { $0.step == step })?.value else { continue }
+            guard let size = sizes[step], size.isFinite, size >= 0, size < 9.0e18,
+                  let value = try store.lastMetricValue(trial: trial.id, name: metricName, step: step) else { continue }
             let checkpoint = try store.recordCheckpoint(trial: trial.id, epoch: epoch, step: step, metric: value,
                                                         bytes: Int64(size), now: now())
             known.insert(step)

@@ -85,7 +85,8 @@ extension Coordinator {
         // sends Done only after its Reports are acknowledged). Storing or feeding them again would
         // count that line twice, so they are not used: the searcher sees the last stored value.
         try store.complete(trial: trialID, epoch: epoch, now: now())
-        try trialEnded(try store.trial(trialID), outcome: .completed)
+        // trialEnded reads only the trial's id and sweep, which completing does not change.
+        try trialEnded(trial, outcome: .completed)
         return .ack(Ack(ackedSeq: try ackedSeq(trialID), verdicts: takeVerdicts(worker: worker)))
     }
 
@@ -103,14 +104,16 @@ extension Coordinator {
     /// Feeds the sweep metric's values of `records` to the policy in order and applies every stop it
     /// decides (durably) before returning.
     func feedPolicy(trial: Trial, records: [ThresherWire.MetricRecord]) throws {
-        guard var runtime = sweeps[trial.sweepId], let index = runtime.indexByTrial[trial.id],
-              let name = runtime.metricName else { return }
+        // Read through optional chaining, not a local copy of the runtime: a live copy would make
+        // the in-place writes below copy the policy's state.
+        guard let index = sweeps[trial.sweepId]?.indexByTrial[trial.id], let name = sweeps[trial.sweepId]?.metricName else { return }
         var decisions: [StopDecision] = []
+        var lastStep: Int64?
         for record in records where record.name == name {
-            runtime.lastStep[trial.id] = record.step
-            decisions += runtime.policy.report(trial: index, step: record.step, value: record.value)
+            lastStep = record.step
+            decisions += sweeps[trial.sweepId]?.policy.report(trial: index, step: record.step, value: record.value) ?? []
         }
-        sweeps[trial.sweepId] = runtime
+        if let lastStep { sweeps[trial.sweepId]?.lastStep[trial.id] = lastStep }
         for decision in decisions {
             try applyStop(sweep: trial.sweepId, decision)
         }

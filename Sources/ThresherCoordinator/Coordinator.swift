@@ -11,7 +11,8 @@ import ThresherWire
 /// Guarantees:
 /// - **Durable before acknowledged.** Every decision a reply announces (an assignment, a stored
 ///   report, a stop, an upload reservation, a stored checkpoint, an ending) is committed to
-///   `<state>/thresher.sqlite` (synchronous FULL) before `handle` returns the reply.
+///   `<state>/thresher.sqlite` (synchronous FULL) before `handle` returns the reply — by each store
+///   call, or, in `handle(batch:)`, by the batch's one commit before any of its replies is returned.
 /// - **Idempotent.** A resent Report, chunk or Done changes nothing and is acknowledged again.
 /// - **Fenced.** Anything presented under a lease epoch that is no longer live is refused
 ///   (`Error(staleLease)` or a `.stop` verdict), so a lost worker can never overwrite a new one.
@@ -131,23 +132,20 @@ public actor Coordinator {
             guard try enqueueNextSuggestion() else { break }
         }
         for id in sweeps.keys.sorted() { try finishIfDone(sweep: id) }
-        let open = try store.sweeps().contains { $0.state == .active || $0.state == .paused }
+        let open = try store.hasOpenSweeps()
         return .noWork(NoWork(reason: open ? .nothingPending : .allSweepsFinished, retryAfterMs: options.retryAfterMs))
     }
 
     /// Enqueues one suggestion of the first active sweep (priority, then FIFO) that has one.
     func enqueueNextSuggestion() throws -> Bool {
-        let active = try store.sweeps().filter { $0.state == .active }
-            .sorted { ($0.priority, -$0.createdAt.timeIntervalSince1970, -$0.id) > ($1.priority, -$1.createdAt.timeIntervalSince1970, -$1.id) }
-        for sweep in active {
-            guard var runtime = sweeps[sweep.id], let suggestion = runtime.nextSuggestion() else {
-                if sweeps[sweep.id] != nil { sweeps[sweep.id]?.exhausted = true }
-                continue
-            }
-            let trial = try store.enqueue(sweep: sweep.id, params: StoredTrialParams(index: suggestion.index, params: suggestion.params),
+        // The runtime is mutated in place (`sweeps[id]?.…`): a copy taken out and written back
+        // would copy its per-trial dictionaries on the first write, for every request.
+        for id in try store.activeSweepIDs() {
+            guard let suggestion = sweeps[id]?.nextSuggestion() else { continue }  // nil also marks it exhausted
+            let trial = try store.enqueue(sweep: id, params: StoredTrialParams(index: suggestion.index, params: suggestion.params),
                                           maxAttempts: options.maxAttempts, now: now())
-            runtime.remember(trial: trial.id, index: suggestion.index)
-            sweeps[sweep.id] = runtime
+            sweeps[id]?.remember(trial: trial.id, index: suggestion.index)
+            sweeps[id]?.unassignedParams[trial.id] = suggestion.params
             return true
         }
         return false
@@ -155,21 +153,23 @@ public actor Coordinator {
 
     func assign(_ assignment: Assignment) throws -> Message {
         let trial = assignment.trial
-        guard var runtime = sweeps[trial.sweepId], let stored = StoredTrialParams.decode(trial.params), let params = stored.paramMap else {
+        let cached = sweeps[trial.sweepId]?.unassignedParams.removeValue(forKey: trial.id)
+        let index = cached != nil ? sweeps[trial.sweepId]?.indexByTrial[trial.id] : nil
+        let stored = index.flatMap { i in cached.map { StoredTrialParams(index: i, params: $0) } } ?? StoredTrialParams.decode(trial.params)
+        guard sweeps[trial.sweepId] != nil, let stored, let params = stored.paramMap else {
             // A row this coordinator cannot read: give it up rather than hand out garbage.
             try store.cancel(trial: trial.id, reason: "coordinator cannot read the trial's parameters", now: now())
             throw RequestError(code: .internalError, detail: "trial \(trial.id) has unreadable parameters; cancelled")
         }
         let run: ParamMap
         do {
-            run = try RunMap.make(spec: runtime.spec, sweepName: runtime.name, params: params, index: stored.index,
-                                  baseDirectory: runtime.baseDirectory, firstSeq: try store.nextReportSeq(trial: trial.id))
+            let firstSeq = try store.nextReportSeq(trial: trial.id)
+            run = try Self.runMap(sweeps[trial.sweepId], params: params, index: stored.index, firstSeq: firstSeq)
         } catch {
             try store.cancel(trial: trial.id, reason: "no program: \(error)", now: now())
             throw RequestError(code: .internalError, detail: "trial \(trial.id): \(error)")
         }
-        runtime.policy.trialStarted(stored.index)
-        sweeps[trial.sweepId] = runtime
+        sweeps[trial.sweepId]?.policy.trialStarted(stored.index)
         var resume: ResumePoint?
         if let checkpointID = trial.resumeCheckpointId, let checkpoint = try? store.checkpoint(checkpointID),
            checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {
@@ -180,6 +180,14 @@ public actor Coordinator {
     }
 
     // MARK: Shared helpers
+
+    /// The Assign's run map. Takes the runtime as an argument so no copy of it outlives the call
+    /// (a live copy would make the next in-place write to the sweep's policy copy its state).
+    static func runMap(_ runtime: SweepRuntime?, params: ParamMap, index: Int, firstSeq: Int64) throws -> ParamMap {
+        guard let runtime else { throw RequestError(code: .internalError, detail: "the trial's sweep is not running") }
+        return try RunMap.make(spec: runtime.spec, sweepName: runtime.name, params: params, index: index,
+                               baseDirectory: runtime.baseDirectory, firstSeq: firstSeq)
+    }
 
     func now() -> Date { options.clock() }
 
@@ -196,10 +204,10 @@ public actor Coordinator {
     /// A trial ended (completed, stopped, failed, cancelled): tell the searcher and the policy,
     /// release its latest-only checkpoint copies, and finish the sweep if that was the last trial.
     func trialEnded(_ trial: Trial, outcome: TrialOutcome) throws {
-        guard var runtime = sweeps[trial.sweepId], let index = runtime.indexByTrial[trial.id] else { return }
-        runtime.policy.trialEnded(index, stopped: outcome == .stopped)
-        runtime.searcher.observe(index: index, metric: try lastMetric(trial: trial.id, runtime: runtime), outcome: outcome)
-        sweeps[trial.sweepId] = runtime
+        guard let index = sweeps[trial.sweepId]?.indexByTrial[trial.id] else { return }
+        let metric = try sweeps[trial.sweepId]?.metricName.flatMap { try store.lastFiniteMetric(trial: trial.id, name: $0) }
+        sweeps[trial.sweepId]?.policy.trialEnded(index, stopped: outcome == .stopped)
+        sweeps[trial.sweepId]?.searcher.observe(index: index, metric: metric, outcome: outcome)
         try applyEvictions(sweep: trial.sweepId, reason: "trial \(trial.id) ended")
         try finishIfDone(sweep: trial.sweepId)
     }
@@ -207,7 +215,7 @@ public actor Coordinator {
     /// The trial's last finite value of the sweep metric, as stored (so a rebuild sees the same).
     func lastMetric(trial: Int64, runtime: SweepRuntime) throws -> Double? {
         guard let name = runtime.metricName else { return nil }
-        return try store.metrics(trial: trial, name: name).last(where: { $0.value.isFinite })?.value
+        return try store.lastFiniteMetric(trial: trial, name: name)
     }
 
     /// Marks a sweep finished once its searcher is exhausted and every trial has ended.
@@ -216,8 +224,7 @@ public actor Coordinator {
         if !runtime.exhausted, let total = runtime.searcher.totalCount, runtime.handedOut >= total { runtime.exhausted = true }
         sweeps[id] = runtime
         guard runtime.exhausted, try store.sweep(id).state == .active else { return }
-        let open = try store.trials(sweep: id).contains { !$0.state.isTerminal }
-        if !open {
+        if try !store.hasOpenTrials(sweep: id) {
             try store.setSweepState(id, to: .finished, now: now())
             sweeps[id] = nil
         }

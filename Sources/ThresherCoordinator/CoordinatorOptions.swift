@@ -49,7 +49,24 @@ public struct CoordinatorStatistics: Sendable, Equatable {
     public var reportsDuplicate = 0
     public var stopsDecided = 0
     public var uploadsRequested = 0
+    /// Group commits (`handle(batch:)`) that succeeded, and the requests they answered.
+    public var batchesCommitted = 0
+    public var requestsBatched = 0
+    /// Wall time spent deciding inside batches, and committing them (seconds, summed over batches):
+    /// the two halves of a request's time in the coordinator, for `thresher bench cluster`.
+    public var batchProcessingSeconds = 0.0
+    public var batchCommitSeconds = 0.0
     public init() {}
+
+    /// One line for the log: how group commit went.
+    public var batchSummary: String {
+        guard batchesCommitted > 0 else { return "no batches committed" }
+        let perBatch = Double(requestsBatched) / Double(batchesCommitted)
+        let commitMs = 1000 * batchCommitSeconds / Double(batchesCommitted)
+        let processingUs = requestsBatched > 0 ? 1e6 * batchProcessingSeconds / Double(requestsBatched) : 0
+        return "batches \(batchesCommitted), requests \(requestsBatched), mean batch \(String(format: "%.2f", perBatch)), "
+            + "mean commit \(String(format: "%.3f", commitMs)) ms, processing \(String(format: "%.1f", processingUs)) us/request"
+    }
 }
 
 /// Names of the report records the coordinator reads besides the sweep's metric.
@@ -74,6 +91,50 @@ struct StoredTrialParams: Codable, Equatable {
 
     static func decode(_ json: String) -> StoredTrialParams? {
         try? JSONDecoder().decode(StoredTrialParams.self, from: Data(json.utf8))
+    }
+}
+
+extension StoredTrialParams: CanonicalJSONEncodable {
+    /// The same bytes `JSONEncoder` (sorted keys, slashes unescaped) writes for this value
+    /// (tested against it): one trial is enqueued per suggestion, and the encoder was a visible
+    /// share of the coordinator's time per trial.
+    var canonicalJSON: String {
+        var out = "{\"index\":\(index),\"params\":"
+        params.appendJSON(to: &out)
+        return out + "}"
+    }
+}
+
+extension TypedValue {
+    func appendJSON(to out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .string(let s): SweepStore.appendJSONString(s, to: &out)
+        case .list(let items):
+            out += "["
+            for (n, item) in items.enumerated() {
+                if n > 0 { out += "," }
+                TypedValue(item).appendJSON(to: &out)
+            }
+            out += "]"
+        case .double(let d):
+            out += "{\"f\":"
+            SweepStore.appendJSONString(d.description, to: &out)
+            out += "}"
+        case .map(let map):
+            out += "{\"m\":["
+            for (n, entry) in map.entries.enumerated() {
+                if n > 0 { out += "," }
+                out += "{\"k\":"
+                SweepStore.appendJSONString(entry.key, to: &out)
+                out += ",\"v\":"
+                TypedValue(entry.value).appendJSON(to: &out)
+                out += "}"
+            }
+            out += "]}"
+        }
     }
 }
 

@@ -3,27 +3,35 @@ import ThresherNet
 import ThresherWire
 
 /// The coordinator on the network: a `ClusterServer` (handshake and authentication) whose
-/// authenticated requests go to `Coordinator.handle`, plus a task that reaps expired leases every
-/// `tickInterval`.
+/// authenticated requests are gathered by a `RequestBatcher` and answered in batches by
+/// `Coordinator.handle(batch:)` (group commit: one SQLite commit per batch, replies after it), plus
+/// a task that reaps expired leases every `tickInterval`.
 ///
 /// Guarantees: the Welcome's heartbeat interval and lease timeout are the coordinator's own; every
-/// request gets the coordinator's reply; `close()` stops listening and both tasks.
+/// request gets the coordinator's reply, and only after the decisions it announces are committed;
+/// `close()` stops listening and all tasks.
 public final class CoordinatorServer: Sendable {
     public let coordinator: Coordinator
     public let cluster: ClusterServer
     private let serving: Task<Void, Never>
+    private let draining: Task<Void, Never>
     private let ticking: Task<Void, Never>
+    private let batcher: RequestBatcher
 
     public init(coordinator: Coordinator, options: CoordinatorOptions, listen urls: [String], token: ClusterToken,
-                serverOptions: ClusterServerOptions = ClusterServerOptions(), tickInterval: Duration = .seconds(1)) throws {
+                serverOptions: ClusterServerOptions = ClusterServerOptions(), tickInterval: Duration = .seconds(1),
+                maxBatch: Int = 256) throws {
         var server = serverOptions
         server.heartbeatInterval = Self.duration(options.heartbeatInterval)
         server.leaseTimeout = Self.duration(options.leaseTimeout)
         let cluster = try ClusterServer(listen: urls, token: token, options: server)
         self.coordinator = coordinator
         self.cluster = cluster
+        let batcher = RequestBatcher(maxBatch: maxBatch)
+        self.batcher = batcher
+        draining = Task { await batcher.drain(into: coordinator) }
         serving = Task {
-            await cluster.serve { session, message in await coordinator.handle(session: session, message: message) }
+            await cluster.serve { session, message in await batcher.submit(BatchedRequest(session: session, message: message)) }
         }
         let logger = options.logger
         ticking = Task {
@@ -43,6 +51,8 @@ public final class CoordinatorServer: Sendable {
     public func close() {
         ticking.cancel()
         cluster.close()
+        batcher.close()
         serving.cancel()
+        draining.cancel()
     }
 }

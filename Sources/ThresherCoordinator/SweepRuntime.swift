@@ -21,6 +21,10 @@ struct SweepRuntime {
     var indexByTrial: [Int64: Int] = [:]
     /// The last step each trial reported (for the stored stop explanation).
     var lastStep: [Int64: Int64] = [:]
+    /// Parameters of trials enqueued by this process and not yet assigned, so the assignment that
+    /// normally follows at once need not decode the JSON it just stored. A cache: after a restart
+    /// it is empty and the stored JSON is decoded instead.
+    var unassignedParams: [Int64: ParamMap] = [:]
 
     init(sweep: Sweep) throws {
         let (text, base) = StoredSpec.split(sweep.spec)

@@ -170,3 +170,10 @@ public struct StoreEvent: Codable, Sendable, Equatable, TimeStampedRecord {
     public var kind: String
     public var detail: String
 }
+
+/// A value that writes its own canonical JSON — byte for byte what `JSONEncoder` with
+/// `[.sortedKeys, .withoutEscapingSlashes]` writes — so `SweepStore.enqueue` can skip the encoder
+/// on the coordinator's hot path. A conformer must keep that promise (test it against the encoder).
+public protocol CanonicalJSONEncodable: Encodable {
+    var canonicalJSON: String { get }
+}

@@ -14,47 +14,68 @@ extension SweepStore {
     /// live (`.staleLease`). Throws only for an unknown trial or a negative seq.
     public func appendReport(trial: Int64, seq: Int64, epoch: Int64, points: [MetricPoint], now: Date) throws -> ReportOutcome {
         guard seq >= 0 else { throw StoreError.invalidArgument("report seq must be non-negative, got \(seq)") }
-        return try pool.write { db in
+        return try write { db in
             let current = try Self.trial(db, trial)
             let live = epoch == current.leaseEpoch && current.state.isLeased && (current.leaseExpiry.map { now < $0 } ?? false)
-            if let earlier = try Int64.fetchOne(db, sql: "SELECT epoch FROM metric_reports WHERE trialId = ? AND seq = ?", arguments: [trial, seq]) {
+            if let earlier = try Cached.value(Int64.self, db, sql: "SELECT epoch FROM metric_reports WHERE trialId = ? AND seq = ?", arguments: [trial, seq]) {
                 if earlier == epoch { return .duplicate }
                 return live ? .seqUsedByEarlierLease(epoch: earlier) : .staleLease(currentEpoch: current.leaseEpoch)
             }
             guard live else { return .staleLease(currentEpoch: current.leaseEpoch) }
-            try db.execute(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, ?, ?, ?, ?)",
+            try db.run(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, ?, ?, ?, ?)",
                            arguments: [trial, seq, epoch, points.count, now.timeIntervalSince1970])
-            // One prepared statement for the whole batch: this is the coordinator's hottest write.
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO metrics (trialId, seq, position, step, name, value, time) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            for (position, point) in points.enumerated() {
-                let value: Double? = point.value.isNaN ? nil : point.value
-                try insert.execute(arguments: [trial, seq, position, point.step, point.name, value, point.time.timeIntervalSince1970])
-            }
+            try MetricInsert.insert(db, trial: trial, seq: seq, points: points)
             return .stored(points: points.count)
         }
     }
 
     /// The seq a worker taking over the trial should continue from (one past the highest stored).
     public func nextReportSeq(trial: Int64) throws -> Int64 {
-        try pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM metric_reports WHERE trialId = ?", arguments: [trial]) ?? 0
+        try read { db in
+            try Cached.value(Int64.self, db, sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM metric_reports WHERE trialId = ?", arguments: [trial]) ?? 0
+        }
+    }
+
+    /// The value of the last record (in report order) of `name` at `step`, NaN for a stored NaN;
+    /// nil when the trial has no such record. One indexed lookup, for the coordinator's hot path.
+    public func lastMetricValue(trial: Int64, name: String, step: Int64) throws -> Double? {
+        try read { db in
+            let rows = try Cached.rows(db, sql: """
+                SELECT value FROM metrics WHERE trialId = ? AND name = ? AND step = ? ORDER BY seq DESC, position DESC LIMIT 1
+                """, arguments: [trial, name, step])
+            guard let row = rows.first else { return nil }
+            return (row[0] as Double?) ?? .nan
+        }
+    }
+
+    /// The trial's last finite value of `name` in report order, or nil. Reads backwards and stops
+    /// at the first finite value instead of loading the whole curve.
+    public func lastFiniteMetric(trial: Int64, name: String) throws -> Double? {
+        try read { db in
+            let cursor = try Double?.fetchCursor(db.cachedStatement(sql: """
+                SELECT value FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq DESC, position DESC
+                """), arguments: [trial, name])
+            while let value = try cursor.next() {
+                if let value, value.isFinite { return value }
+            }
+            return nil
         }
     }
 
     /// A trial's metrics in report order (seq, then position in the batch), optionally one name only.
     public func metrics(trial: Int64, name: String? = nil) throws -> [MetricRecord] {
-        try pool.read { db in
+        try read { db in
             let rows: [Row]
             if let name {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
+                rows = try Cached.rows(db, sql: "SELECT trialId, seq, position, step, name, value, time FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
+                rows = try Cached.rows(db, sql: "SELECT trialId, seq, position, step, name, value, time FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
             }
+            // Columns by index (the SELECT below fixes their order): looking a column up by name
+            // costs a case-insensitive string comparison per column per row.
             return rows.map { row in
-                MetricRecord(trialId: row["trialId"], seq: row["seq"], position: row["position"], step: row["step"], name: row["name"],
-                             value: (row["value"] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row["time"]))
+                MetricRecord(trialId: row[0], seq: row[1], position: row[2], step: row[3], name: row[4],
+                             value: (row[5] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row[6]))
             }
         }
     }
@@ -65,13 +86,13 @@ extension SweepStore {
     /// (trial, step): a resend returns the existing row unchanged.
     public func recordCheckpoint(trial: Int64, epoch: Int64, step: Int64, metric: Double?, bytes: Int64, now: Date) throws -> Checkpoint {
         guard bytes >= 0 else { throw StoreError.invalidArgument("checkpoint size must be non-negative, got \(bytes)") }
-        return try pool.write { db in
-            if let existing = try Checkpoint.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? AND step = ?", arguments: [trial, step]) {
+        return try write { db in
+            if let existing = try Cached.record(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE trialId = ? AND step = ?", arguments: [trial, step]) {
                 return existing
             }
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "record a checkpoint")
             let storedMetric: Double? = metric.flatMap { $0.isNaN ? nil : $0 }
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO checkpoints (trialId, step, metric, bytes, state, createdAt, updatedAt) VALUES (?, ?, ?, ?, 'local', ?, ?)
                 """, arguments: [trial, step, storedMetric, bytes, now.timeIntervalSince1970, now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
@@ -84,7 +105,7 @@ extension SweepStore {
     /// Moves a checkpoint along local → uploading (digest required) → stored, uploading → local (an
     /// abandoned upload), or any → evicted. Setting the state it already has is a no-op.
     public func setCheckpointState(_ id: Int64, to state: CheckpointState, digest: String? = nil, reason: String? = nil, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.checkpoint(db, id)
             if current.state == state { return }
             let allowed: Bool = switch (current.state, state) {
@@ -97,9 +118,9 @@ extension SweepStore {
                     throw StoreError.invalidArgument("checkpoint \(id): uploading needs a 64-hex SHA-256 digest")
                 }
             }
-            try db.execute(sql: "UPDATE checkpoints SET state = ?, digest = COALESCE(?, digest), updatedAt = ? WHERE id = ?",
+            try db.run(sql: "UPDATE checkpoints SET state = ?, digest = COALESCE(?, digest), updatedAt = ? WHERE id = ?",
                            arguments: [state, digest, now.timeIntervalSince1970, id])
-            let sweep = try Int64.fetchOne(db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
+            let sweep = try Cached.value(Int64.self, db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
             try Self.log(db, now: now, sweep: sweep, trial: current.trialId, kind: "checkpoint.\(state.rawValue)",
                          ["checkpoint": .int(id), "step": .int(current.step), "reason": reason.map { .string($0) } ?? .null])
         }
@@ -109,14 +130,14 @@ extension SweepStore {
     /// or not at all). Unknown ids throw and nothing is changed; already evicted ones are skipped.
     /// Returns the digests whose blobs may now be deleted (those no other held checkpoint shares).
     public func evict(_ ids: [Int64], reason: String, now: Date) throws -> [String] {
-        try pool.write { db in
+        try write { db in
             var released: [String] = []
             for id in ids {
                 let current = try Self.checkpoint(db, id)
                 guard current.state != .evicted else { continue }
-                try db.execute(sql: "UPDATE checkpoints SET state = 'evicted', updatedAt = ? WHERE id = ?",
+                try db.run(sql: "UPDATE checkpoints SET state = 'evicted', updatedAt = ? WHERE id = ?",
                                arguments: [now.timeIntervalSince1970, id])
-                let sweep = try Int64.fetchOne(db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
+                let sweep = try Cached.value(Int64.self, db, sql: "SELECT sweepId FROM trials WHERE id = ?", arguments: [current.trialId])
                 try Self.log(db, now: now, sweep: sweep, trial: current.trialId, kind: "checkpoint.evicted",
                              ["checkpoint": .int(id), "step": .int(current.step), "reason": .string(reason)])
                 released.append(contentsOf: current.digest.map { [$0] } ?? [])
@@ -124,7 +145,7 @@ extension SweepStore {
             // Content addressing means two checkpoints can share a blob: keep it while one is held.
             var unshared: [String] = []
             for digest in released where !unshared.contains(digest) {
-                let holders = try Int.fetchOne(db, sql: """
+                let holders = try Cached.value(Int.self, db, sql: """
                     SELECT COUNT(*) FROM checkpoints WHERE digest = ? AND state IN ('uploading', 'stored')
                     """, arguments: [digest]) ?? 0
                 if holders == 0 { unshared.append(digest) }
@@ -133,11 +154,11 @@ extension SweepStore {
         }
     }
 
-    public func checkpoint(_ id: Int64) throws -> Checkpoint { try pool.read { db in try Self.checkpoint(db, id) } }
+    public func checkpoint(_ id: Int64) throws -> Checkpoint { try read { db in try Self.checkpoint(db, id) } }
 
     /// A trial's checkpoints by step.
     public func checkpoints(trial: Int64) throws -> [Checkpoint] {
-        try pool.read { db in try Checkpoint.fetchAll(db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
+        try read { db in try Cached.records(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
     }
 
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
@@ -145,8 +166,8 @@ extension SweepStore {
     /// is true for every non-terminal trial, including one back in the queue after a lost lease,
     /// because that trial will resume from this copy.
     public func heldCheckpoints(sweep: Int64) throws -> [HeldCheckpoint] {
-        try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+        try read { db in
+            let rows = try Cached.rows(db, sql: """
                 SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState,
                        c.step = (SELECT MAX(step) FROM checkpoints c2
                                  WHERE c2.trialId = c.trialId AND c2.state IN ('uploading', 'stored')) AS isLatest
@@ -175,13 +196,13 @@ extension SweepStore {
             WHERE t.sweepId = ? AND c.state = 'stored' AND c.metric IS NOT NULL
             ORDER BY c.metric DESC, c.step, c.trialId, c.id LIMIT ?
             """
-        return try pool.read { db in
-            try Checkpoint.fetchAll(db, sql: goal == .minimize ? minimize : maximize, arguments: [sweep, max(0, limit)])
+        return try read { db in
+            try Cached.records(Checkpoint.self, db, sql: goal == .minimize ? minimize : maximize, arguments: [sweep, max(0, limit)])
         }
     }
 
     static func checkpoint(_ db: Database, _ id: Int64) throws -> Checkpoint {
-        guard let found = try Checkpoint.fetchOne(db, key: id) else { throw StoreError.checkpointNotFound(id) }
+        guard let found = try Cached.record(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [id]) else { throw StoreError.checkpointNotFound(id) }
         return found
     }
 }

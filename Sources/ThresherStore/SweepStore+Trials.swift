@@ -18,8 +18,8 @@ extension SweepStore {
     /// Assigns the next pending trial of an active sweep: highest sweep priority first, then sweeps
     /// in creation order (FIFO), then trials in index order. Nil when there is no work.
     public func assignNext(worker: String, now: Date, leaseDuration: TimeInterval) throws -> Assignment? {
-        try pool.write { db in
-            let next = try Int64.fetchOne(db, sql: """
+        try write { db in
+            let next = try Cached.value(Int64.self, db, sql: """
                 SELECT t.id FROM trials t JOIN sweeps s ON s.id = t.sweepId
                 WHERE t.state = 'pending' AND s.state = 'active'
                 ORDER BY s.priority DESC, s.createdAt, s.id, t.indexInSweep
@@ -33,15 +33,15 @@ extension SweepStore {
     /// Assigns a specific pending trial. The lease epoch increases by one: every earlier epoch of
     /// this trial is now stale.
     public func assign(trial: Int64, worker: String, now: Date, leaseDuration: TimeInterval) throws -> Assignment {
-        try pool.write { db in try Self.assign(db, trial: trial, worker: worker, now: now, leaseDuration: leaseDuration) }
+        try write { db in try Self.assign(db, trial: trial, worker: worker, now: now, leaseDuration: leaseDuration) }
     }
 
     /// assigned → running (the worker started the trial program).
     public func markRunning(trial: Int64, epoch: Int64, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "start running")
             guard current.state == .assigned else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "start running") }
-            try db.execute(sql: "UPDATE trials SET state = 'running', startedAt = COALESCE(startedAt, ?) WHERE id = ?",
+            try db.run(sql: "UPDATE trials SET state = 'running', startedAt = COALESCE(startedAt, ?) WHERE id = ?",
                            arguments: [now.timeIntervalSince1970, trial])
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.running", ["epoch": .int(epoch)])
         }
@@ -50,10 +50,10 @@ extension SweepStore {
     /// Extends a valid lease to `now + leaseDuration` (heartbeat). Not logged as an event: heartbeats
     /// are frequent and the expiry column already records the latest one.
     public func renew(trial: Int64, epoch: Int64, now: Date, leaseDuration: TimeInterval) throws -> Lease {
-        try pool.write { db in
+        try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "renew lease")
             let expiry = now.addingTimeInterval(leaseDuration)
-            try db.execute(sql: "UPDATE trials SET leaseExpiry = ? WHERE id = ?", arguments: [expiry.timeIntervalSince1970, trial])
+            try db.run(sql: "UPDATE trials SET leaseExpiry = ? WHERE id = ?", arguments: [expiry.timeIntervalSince1970, trial])
             return Lease(trial: trial, id: current.leaseId ?? "", epoch: epoch, expiry: expiry)
         }
     }
@@ -63,8 +63,8 @@ extension SweepStore {
     /// `attempts` reaches `maxAttempts`, to failed with the expiry as its last error.
     /// Returns the affected trial ids.
     public func expireLeases(now: Date) throws -> [Int64] {
-        try pool.write { db in
-            let expired = try Trial.fetchAll(db, sql: """
+        try write { db in
+            let expired = try Cached.records(Trial.self, db, sql: """
                 SELECT * FROM trials WHERE state IN ('assigned', 'running') AND leaseExpiry <= ? ORDER BY id
                 """, arguments: [now.timeIntervalSince1970])
             for trial in expired {
@@ -77,10 +77,10 @@ extension SweepStore {
 
     /// running → completed. A resend after completion under the same epoch succeeds without change.
     public func complete(trial: Int64, epoch: Int64, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let found = try Self.trial(db, trial)
             if found.state == .completed && found.leaseEpoch == epoch { return }
-            let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "complete")
+            let current = try Self.requireLease(found, epoch: epoch, now: now, attempted: "complete")
             guard current.state == .running else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "complete") }
             try Self.end(db, trial: trial, state: .completed, now: now)
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.completed", ["epoch": .int(epoch)])
@@ -93,11 +93,11 @@ extension SweepStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(explanation), as: UTF8.self)
-        try pool.write { db in
+        try write { db in
             let current = try Self.trial(db, trial)
             guard current.state.isLeased else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "stop") }
             try Self.end(db, trial: trial, state: .stopped, now: now)
-            try db.execute(sql: "UPDATE trials SET stopExplanation = ? WHERE id = ?", arguments: [json, trial])
+            try db.run(sql: "UPDATE trials SET stopExplanation = ? WHERE id = ?", arguments: [json, trial])
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.stopped", ["explanation": .string(json)])
         }
     }
@@ -105,7 +105,7 @@ extension SweepStore {
     /// A worker reports the trial failed: attempts + 1, back to pending while attempts < maxAttempts,
     /// otherwise failed. Returns the trial's new state.
     public func fail(trial: Int64, epoch: Int64, error: String, now: Date) throws -> TrialState {
-        try pool.write { db in
+        try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "fail")
             return try Self.recordFailedAttempt(db, current, error: error, now: now, kind: "trial.failed_attempt")
         }
@@ -113,11 +113,11 @@ extension SweepStore {
 
     /// pending | assigned | running → cancelled (the user or a stopped sweep). Any lease becomes stale.
     public func cancel(trial: Int64, reason: String, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.trial(db, trial)
             guard !current.state.isTerminal else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "cancel") }
             try Self.end(db, trial: trial, state: .cancelled, now: now)
-            try db.execute(sql: "UPDATE trials SET lastError = ? WHERE id = ?", arguments: [reason, trial])
+            try db.run(sql: "UPDATE trials SET lastError = ? WHERE id = ?", arguments: [reason, trial])
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.cancelled", ["reason": .string(reason)])
         }
     }
@@ -131,17 +131,29 @@ extension SweepStore {
         let epoch = current.leaseEpoch + 1
         let leaseId = UUID().uuidString.lowercased()
         let expiry = now.addingTimeInterval(leaseDuration)
-        try db.execute(sql: """
+        try db.run(sql: """
             UPDATE trials SET state = 'assigned', leaseId = ?, leaseEpoch = ?, workerId = ?, leaseExpiry = ? WHERE id = ?
             """, arguments: [leaseId, epoch, worker, expiry.timeIntervalSince1970, id])
         try log(db, now: now, sweep: current.sweepId, trial: id, kind: "trial.assigned",
                 ["worker": .string(worker), "epoch": .int(epoch), "resume": current.resumeCheckpointId.map { .int($0) } ?? .null])
-        return Assignment(trial: try trial(db, id), lease: Lease(trial: id, id: leaseId, epoch: epoch, expiry: expiry))
+        // The row as just written (the expiry as its REAL column reads back), without reading it again.
+        var assigned = current
+        assigned.state = .assigned
+        assigned.leaseId = leaseId
+        assigned.leaseEpoch = epoch
+        assigned.workerId = worker
+        assigned.leaseExpiry = Date(timeIntervalSince1970: expiry.timeIntervalSince1970)
+        return Assignment(trial: assigned, lease: Lease(trial: id, id: leaseId, epoch: epoch, expiry: expiry))
     }
 
     /// Checks that `epoch` is the trial's live lease; returns the trial.
     static func requireLease(_ db: Database, trial id: Int64, epoch: Int64, now: Date, attempted: String) throws -> Trial {
-        let current = try trial(db, id)
+        try requireLease(try trial(db, id), epoch: epoch, now: now, attempted: attempted)
+    }
+
+    /// The same check on a row the caller has just read in this transaction.
+    static func requireLease(_ current: Trial, epoch: Int64, now: Date, attempted: String) throws -> Trial {
+        let id = current.id
         if current.state.isTerminal && epoch == current.leaseEpoch {
             throw StoreError.invalidTransition(trial: id, from: current.state, attempted: attempted)
         }
@@ -156,11 +168,11 @@ extension SweepStore {
     @discardableResult
     static func recordFailedAttempt(_ db: Database, _ current: Trial, error: String, now: Date, kind: String) throws -> TrialState {
         let attempts = current.attempts + 1
-        let resume = try Int64.fetchOne(db, sql: """
+        let resume = try Cached.value(Int64.self, db, sql: """
             SELECT id FROM checkpoints WHERE trialId = ? AND state = 'stored' ORDER BY step DESC LIMIT 1
             """, arguments: [current.id])
         let next: TrialState = attempts < current.maxAttempts ? .pending : .failed
-        try db.execute(sql: """
+        try db.run(sql: """
             UPDATE trials SET state = ?, attempts = ?, lastError = ?, leaseId = NULL, leaseExpiry = NULL,
                 resumeCheckpointId = COALESCE(?, resumeCheckpointId), endedAt = ?
             WHERE id = ?
@@ -173,7 +185,7 @@ extension SweepStore {
 
     /// Moves a trial to a terminal state and drops its lease (the epoch stays, fencing late reports).
     static func end(_ db: Database, trial: Int64, state: TrialState, now: Date) throws {
-        try db.execute(sql: "UPDATE trials SET state = ?, leaseId = NULL, leaseExpiry = NULL, endedAt = ? WHERE id = ?",
+        try db.run(sql: "UPDATE trials SET state = ?, leaseId = NULL, leaseExpiry = NULL, endedAt = ? WHERE id = ?",
                        arguments: [state, now.timeIntervalSince1970, trial])
     }
 }

@@ -37,12 +37,18 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   appends its event in the same transaction: when it returns, the decision and its explanation are
 ///   on disk together (synchronous FULL), so the caller may acknowledge it on the wire. When it
 ///   throws, nothing of it was written.
+/// - Inside `batch { … }` (group commit) the same holds per method with a savepoint instead of a
+///   transaction, and "on disk" moves to the moment `batch` returns: the caller acknowledges only
+///   then (see SweepStore+Batch.swift).
 /// - Readers run concurrently with the writer and each sees one committed snapshot.
 /// - No clock is read: every time is a `now` argument.
 /// - SQL values are always bound arguments.
 public final class SweepStore: Sendable {
     let pool: DatabasePool
     public let path: String
+    /// This store's slot in a thread's dictionary while a `batch` is open on that thread (built
+    /// once: it is looked up on every store call).
+    let batchKey = "thresher.store.batch." + UUID().uuidString
 
     /// Opens or creates the store at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -73,7 +79,7 @@ public final class SweepStore: Sendable {
         config.busyMode = .timeout(5)
         self.path = path
         pool = try DatabasePool(path: path, configuration: config)
-        let complete = try pool.read { db in try StoreSchema.migrator.hasCompletedMigrations(db) }
+        let complete = try read { db in try StoreSchema.migrator.hasCompletedMigrations(db) }
         guard complete else {
             throw StoreError.invalidArgument("\(path) was written by another version of Thresher (schema differs)")
         }
@@ -83,15 +89,15 @@ public final class SweepStore: Sendable {
 
     /// Names of the applied migrations, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try StoreSchema.migrator.appliedMigrations(db) }
+        try read { db in try StoreSchema.migrator.appliedMigrations(db) }
     }
 
     // MARK: Sweeps
 
     /// Creates an active sweep.
     public func createSweep(name: String, spec: String, seed: Int64, priority: Int = 0, now: Date) throws -> Sweep {
-        try pool.write { db in
-            try db.execute(
+        try write { db in
+            try db.run(
                 sql: "INSERT INTO sweeps (name, spec, seed, priority, state, createdAt) VALUES (?, ?, ?, ?, 'active', ?)",
                 arguments: [name, spec, seed, priority, now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
@@ -103,7 +109,7 @@ public final class SweepStore: Sendable {
     /// Moves a sweep between states: active ⇄ paused, and either to finished or stopped (terminal).
     /// Stopping a sweep does not touch its trials; cancel them explicitly.
     public func setSweepState(_ sweep: Int64, to state: SweepState, now: Date) throws {
-        try pool.write { db in
+        try write { db in
             let current = try Self.sweep(db, sweep).state
             let allowed: Bool = switch (current, state) {
             case (.active, .paused), (.paused, .active), (.active, .finished), (.paused, .finished),
@@ -111,15 +117,39 @@ public final class SweepStore: Sendable {
             default: false
             }
             guard allowed else { throw StoreError.invalidSweepTransition(sweep: sweep, from: current, to: state) }
-            try db.execute(sql: "UPDATE sweeps SET state = ? WHERE id = ?", arguments: [state, sweep])
+            try db.run(sql: "UPDATE sweeps SET state = ? WHERE id = ?", arguments: [state, sweep])
             try Self.log(db, now: now, sweep: sweep, trial: nil, kind: "sweep.\(state.rawValue)", [:])
         }
     }
 
-    public func sweep(_ id: Int64) throws -> Sweep { try pool.read { db in try Self.sweep(db, id) } }
+    public func sweep(_ id: Int64) throws -> Sweep { try read { db in try Self.sweep(db, id) } }
 
     public func sweeps() throws -> [Sweep] {
-        try pool.read { db in try Sweep.fetchAll(db, sql: "SELECT * FROM sweeps ORDER BY id") }
+        try read { db in try Cached.records(Sweep.self, db, sql: "SELECT * FROM sweeps ORDER BY id") }
+    }
+
+    /// Ids of the active sweeps in the order they get trials: priority (highest first), then
+    /// creation (FIFO), then id. Reads no spec text, so it is cheap enough for every request.
+    public func activeSweepIDs() throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM sweeps WHERE state = 'active' ORDER BY priority DESC, createdAt, id"))
+        }
+    }
+
+    /// True while some sweep is active or paused.
+    public func hasOpenSweeps() throws -> Bool {
+        try read { db in
+            try Cached.value(Bool.self, db, sql: "SELECT EXISTS (SELECT 1 FROM sweeps WHERE state IN ('active', 'paused'))") ?? false
+        }
+    }
+
+    /// True while some trial of the sweep has not reached a terminal state.
+    public func hasOpenTrials(sweep: Int64) throws -> Bool {
+        try read { db in
+            try Cached.value(Bool.self, db, sql: """
+                SELECT EXISTS (SELECT 1 FROM trials WHERE sweepId = ? AND state IN ('pending', 'assigned', 'running'))
+                """, arguments: [sweep]) ?? false
+        }
     }
 
     // MARK: Trials
@@ -128,16 +158,23 @@ public final class SweepStore: Sendable {
     /// keys, no escaped slashes) so equal parameters give equal text.
     public func enqueue(sweep: Int64, params: some Encodable, maxAttempts: Int = 3, now: Date) throws -> Trial {
         guard maxAttempts >= 1 else { throw StoreError.invalidArgument("maxAttempts must be at least 1, got \(maxAttempts)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(params), as: UTF8.self)
-        return try pool.write { db in
-            let owner = try Self.sweep(db, sweep)
-            guard owner.state == .active || owner.state == .paused else {
-                throw StoreError.invalidArgument("sweep \(sweep) is \(owner.state.rawValue); cannot enqueue trials")
+        let json: String
+        if let canonical = params as? any CanonicalJSONEncodable {
+            json = canonical.canonicalJSON
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            json = String(decoding: try encoder.encode(params), as: UTF8.self)
+        }
+        return try write { db in
+            // The state only: decoding the whole row would decode the sweep file's text too.
+            guard let ownerState = try Cached.value(String.self, db, sql: "SELECT state FROM sweeps WHERE id = ?", arguments: [sweep])
+                .flatMap(SweepState.init(rawValue:)) else { throw StoreError.sweepNotFound(sweep) }
+            guard ownerState == .active || ownerState == .paused else {
+                throw StoreError.invalidArgument("sweep \(sweep) is \(ownerState.rawValue); cannot enqueue trials")
             }
-            let next = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(indexInSweep) + 1, 0) FROM trials WHERE sweepId = ?", arguments: [sweep]) ?? 0
-            try db.execute(
+            let next = try Cached.value(Int.self, db, sql: "SELECT COALESCE(MAX(indexInSweep) + 1, 0) FROM trials WHERE sweepId = ?", arguments: [sweep]) ?? 0
+            try db.run(
                 sql: "INSERT INTO trials (sweepId, indexInSweep, params, state, maxAttempts, createdAt) VALUES (?, ?, ?, 'pending', ?, ?)",
                 arguments: [sweep, next, json, maxAttempts, now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
@@ -146,11 +183,11 @@ public final class SweepStore: Sendable {
         }
     }
 
-    public func trial(_ id: Int64) throws -> Trial { try pool.read { db in try Self.trial(db, id) } }
+    public func trial(_ id: Int64) throws -> Trial { try read { db in try Self.trial(db, id) } }
 
     /// Trials of a sweep in index order, optionally only those in `states`.
     public func trials(sweep: Int64, states: [TrialState]? = nil) throws -> [Trial] {
-        try pool.read { db in
+        try read { db in
             var request = Trial.filter(Column("sweepId") == sweep)
             if let states { request = request.filter(states.contains(Column("state"))) }
             return try request.order(Column("indexInSweep")).fetchAll(db)
@@ -159,8 +196,8 @@ public final class SweepStore: Sendable {
 
     /// How many trials of the sweep are in each state (states with none are absent).
     public func trialCounts(sweep: Int64) throws -> [TrialState: Int] {
-        try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM trials WHERE sweepId = ? GROUP BY state", arguments: [sweep])
+        try read { db in
+            let rows = try Cached.rows(db, sql: "SELECT state, COUNT(*) AS n FROM trials WHERE sweepId = ? GROUP BY state", arguments: [sweep])
             var counts: [TrialState: Int] = [:]
             for row in rows {
                 if let state = TrialState(rawValue: row["state"] ?? "") { counts[state] = row["n"] }
@@ -173,7 +210,7 @@ public final class SweepStore: Sendable {
 
     /// Events in log order, optionally of one sweep or trial, after the id `after` (for paging).
     public func events(sweep: Int64? = nil, trial: Int64? = nil, after: Int64 = 0, limit: Int = 1000) throws -> [StoreEvent] {
-        try pool.read { db in
+        try read { db in
             var request = StoreEvent.filter(Column("id") > after)
             if let sweep { request = request.filter(Column("sweepId") == sweep) }
             if let trial { request = request.filter(Column("trialId") == trial) }
@@ -183,9 +220,49 @@ public final class SweepStore: Sendable {
 
     // MARK: Shared helpers (run inside the caller's transaction)
 
-    /// A value in an event's JSON detail.
+    /// A JSON string literal exactly as `JSONEncoder` writes one with `.withoutEscapingSlashes`:
+    /// quote and backslash escaped, \b \f \n \r \t by name, other control characters as \u00xx.
+    public static func appendJSONString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{c}": out += "\\f"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// A value in an event's JSON detail. Written by `json(_:)` (sorted keys, unescaped slashes,
+    /// non-finite doubles as strings), not `JSONEncoder`: every decision logs one, and building an
+    /// encoder per event was a visible share of the coordinator's time.
     enum Detail: Encodable {
         case string(String), int(Int64), double(Double), null
+
+        static func json(_ detail: [String: Detail]) -> String {
+            var out = "{"
+            for (n, key) in detail.keys.sorted().enumerated() {
+                if n > 0 { out += "," }
+                appendString(key, to: &out)
+                out += ":"
+                switch detail[key] ?? .null {
+                case .string(let s): appendString(s, to: &out)
+                case .int(let i): out += String(i)
+                case .double(let d): if d.isFinite { out += "\(d)" } else { appendString(String(d), to: &out) }
+                case .null: out += "null"
+                }
+            }
+            return out + "}"
+        }
+
+        static func appendString(_ s: String, to out: inout String) { SweepStore.appendJSONString(s, to: &out) }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.singleValueContainer()
@@ -199,21 +276,21 @@ public final class SweepStore: Sendable {
     }
 
     static func log(_ db: Database, now: Date, sweep: Int64?, trial: Int64?, kind: String, _ detail: [String: Detail]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(detail), as: UTF8.self)
-        try db.execute(
+        let json = Detail.json(detail)
+        try db.run(
             sql: "INSERT INTO events (time, sweepId, trialId, kind, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [now.timeIntervalSince1970, sweep, trial, kind, json])
     }
 
     static func sweep(_ db: Database, _ id: Int64) throws -> Sweep {
-        guard let sweep = try Sweep.fetchOne(db, key: id) else { throw StoreError.sweepNotFound(id) }
+        guard let sweep = try Cached.record(Sweep.self, db, sql: "SELECT * FROM sweeps WHERE id = ?", arguments: [id]) else { throw StoreError.sweepNotFound(id) }
         return sweep
     }
 
     static func trial(_ db: Database, _ id: Int64) throws -> Trial {
-        guard let trial = try Trial.fetchOne(db, key: id) else { throw StoreError.trialNotFound(id) }
-        return trial
+        guard let row = try Cached.rows(db, sql: "SELECT \(Trial.orderedColumns) FROM trials WHERE id = ?", arguments: [id]).first else {
+            throw StoreError.trialNotFound(id)
+        }
+        return try Trial(orderedRow: row)
     }
 }

@@ -12,6 +12,6 @@ struct Thresher: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Thresher's components and print the figures.",
-        subcommands: [WireBench.self, SweepBench.self, EngineBench.self]
+        subcommands: [WireBench.self, SweepBench.self, EngineBench.self, ClusterBench.self]
     )
 }

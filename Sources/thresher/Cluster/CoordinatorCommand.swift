@@ -57,8 +57,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
             StandardError.write(["coordinator listening on \(listen.joined(separator: ", ")); state \(state); token from \(tokenSource)"])
             await SignalWait.untilInterrupted()
             server.close()
+            let statistics = await coordinator.statistics
             try await coordinator.close()
-            StandardError.write(["coordinator stopped"])
+            StandardError.write(["coordinator stopped; \(statistics.batchSummary)"])
         } catch let error as CLIError {
             StandardError.write(["error: \(error)"])
             throw ExitCode(2)

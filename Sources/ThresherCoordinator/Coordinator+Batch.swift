@@ -1,0 +1,79 @@
+import Foundation
+import ThresherNet
+import ThresherStore
+import ThresherWire
+
+/// One request of an authenticated worker, waiting to be answered in a batch.
+public struct BatchedRequest: Sendable {
+    public var session: WorkerSession
+    public var message: Message
+    public init(session: WorkerSession, message: Message) {
+        self.session = session
+        self.message = message
+    }
+}
+
+/// Group commit: the requests that arrived together are answered with one SQLite commit.
+///
+/// Guarantees (on top of `handle(session:message:)`'s):
+/// - **Durable before acknowledged, still.** No reply of a batch is returned before the batch's
+///   single transaction is committed (synchronous FULL); replies are computed inside it and
+///   released only after the commit.
+/// - **Neighbours are independent.** Requests are handled one after another, exactly as
+///   `handle(session:message:)` would handle them one by one, and each sees its predecessors'
+///   writes. Each store operation is its own savepoint, so a request that fails keeps the same
+///   partial effects it would have had unbatched and leaves its neighbours' writes untouched; it
+///   gets its own Error reply.
+/// - **A failed commit claims nothing.** If the commit itself fails, every request of the batch is
+///   answered `Error(internalError)`, and the in-memory sweep state (searchers, policies, pending
+///   verdicts) is rebuilt from the store, which holds none of the batch's decisions.
+extension Coordinator {
+    public func handle(batch requests: [BatchedRequest]) -> [Message] {
+        guard !requests.isEmpty else { return [] }
+        var replies: [Message] = []
+        replies.reserveCapacity(requests.count)
+        // Timing for statistics only; no decision reads this clock.
+        let clock = ContinuousClock()
+        let start = clock.now
+        var decided = start
+        do {
+            try store.batch {
+                for request in requests {
+                    replies.append(handle(session: request.session, message: request.message))
+                }
+                decided = clock.now
+            }
+            counters.batchesCommitted += 1
+            counters.requestsBatched += requests.count
+            counters.batchProcessingSeconds += Self.seconds(decided - start)
+            counters.batchCommitSeconds += Self.seconds(clock.now - decided)
+            return replies
+        } catch {
+            options.logger.error("the commit of \(requests.count) request(s) failed, answering each with internalError: \(error)")
+            rebuildAfterFailedCommit()
+            return requests.map { _ in
+                reject(.internalError, "the coordinator could not store its decision (\(error)); retry")
+            }
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Replaces every sweep's in-memory state with what the store holds.
+    func rebuildAfterFailedCommit() {
+        pendingVerdicts = [:]
+        do {
+            var rebuilt: [Int64: SweepRuntime] = [:]
+            for sweep in try store.sweeps() where sweep.state == .active || sweep.state == .paused {
+                rebuilt[sweep.id] = try Self.rebuild(sweep: sweep, store: store, now: now())
+            }
+            sweeps = rebuilt
+        } catch {
+            // The store is unreadable too: keep serving what is in memory; every later request
+            // will meet the same store error and be refused with internalError.
+            options.logger.error("rebuilding sweep state after a failed commit failed: \(error)")
+        }
+    }
+}
