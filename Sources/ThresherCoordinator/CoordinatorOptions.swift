@@ -9,7 +9,9 @@ import ThresherWire
 public struct CoordinatorOptions: Sendable {
     /// How long a lease lives without a heartbeat or report (told to workers in `Welcome`).
     public var leaseTimeout: TimeInterval
-    /// How often workers heartbeat (told to workers in `Welcome`).
+    /// How often workers heartbeat (told to workers in `Welcome`). At most a third of
+    /// `leaseTimeout`, so a live worker's lease is renewed at least twice before it could expire
+    /// even when one heartbeat is lost.
     public var heartbeatInterval: TimeInterval
     /// Attempts (reported failures plus lost leases) before a trial fails for good.
     public var maxAttempts: Int
@@ -19,10 +21,14 @@ public struct CoordinatorOptions: Sendable {
     public var clock: @Sendable () -> Date
     public var logger: Logger
 
+    /// `heartbeatInterval` is capped at `leaseTimeout / 3`: with the defaults (15 s, 5 s) nothing
+    /// changes, and `--lease-timeout 2` gives heartbeats every 0.67 s instead of leases that expire
+    /// between two 5 s heartbeats.
     public init(leaseTimeout: TimeInterval = 15, heartbeatInterval: TimeInterval = 5, maxAttempts: Int = 3,
                 retryAfterMs: UInt32 = 1000, clock: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "thresher.coordinator")) {
-        self.leaseTimeout = leaseTimeout; self.heartbeatInterval = heartbeatInterval
+        self.leaseTimeout = leaseTimeout
+        self.heartbeatInterval = leaseTimeout.isFinite && leaseTimeout > 0 ? min(heartbeatInterval, leaseTimeout / 3) : heartbeatInterval
         self.maxAttempts = max(1, maxAttempts); self.retryAfterMs = retryAfterMs
         self.clock = clock; self.logger = logger
     }
