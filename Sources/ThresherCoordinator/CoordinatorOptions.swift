@@ -117,7 +117,7 @@ extension TypedValue {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
-        case .string(let s): SweepStore.appendJSONString(s, to: &out)
+        case .string(let s): JSONStringLiteral.append(s, to: &out)
         case .list(let items):
             out += "["
             for (n, item) in items.enumerated() {
@@ -127,14 +127,14 @@ extension TypedValue {
             out += "]"
         case .double(let d):
             out += "{\"f\":"
-            SweepStore.appendJSONString(d.description, to: &out)
+            JSONStringLiteral.append(d.description, to: &out)
             out += "}"
         case .map(let map):
             out += "{\"m\":["
             for (n, entry) in map.entries.enumerated() {
                 if n > 0 { out += "," }
                 out += "{\"k\":"
-                SweepStore.appendJSONString(entry.key, to: &out)
+                JSONStringLiteral.append(entry.key, to: &out)
                 out += ",\"v\":"
                 TypedValue(entry.value).appendJSON(to: &out)
                 out += "}"

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ThresherWire
 
 /// Why a store operation was refused. Transition errors name the trial, the state it was found in
 /// and the transition that was attempted, so the log line alone explains the refusal.
@@ -220,26 +221,6 @@ public final class SweepStore: Sendable {
 
     // MARK: Shared helpers (run inside the caller's transaction)
 
-    /// A JSON string literal exactly as `JSONEncoder` writes one with `.withoutEscapingSlashes`:
-    /// quote and backslash escaped, \b \f \n \r \t by name, other control characters as \u00xx.
-    public static func appendJSONString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{8}": out += "\\b"
-            case "\u{c}": out += "\\f"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
-
     /// A value in an event's JSON detail. Written by `json(_:)` (sorted keys, unescaped slashes,
     /// non-finite doubles as strings), not `JSONEncoder`: every decision logs one, and building an
     /// encoder per event was a visible share of the coordinator's time.
@@ -262,7 +243,7 @@ public final class SweepStore: Sendable {
             return out + "}"
         }
 
-        static func appendString(_ s: String, to out: inout String) { SweepStore.appendJSONString(s, to: &out) }
+        static func appendString(_ s: String, to out: inout String) { JSONStringLiteral.append(s, to: &out) }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.singleValueContainer()

@@ -69,23 +69,6 @@ public struct CanonicalParams: Sendable, Hashable, Comparable, CustomStringConve
         return d.description
     }
 
-    /// Appends `s` as a JSON string literal: quotes, backslashes and control characters
-    /// escaped, everything else verbatim (UTF-8). Shared with the simulator's JSON output.
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
+    /// Appends `s` as a JSON string literal (shared with the simulator's JSON output).
+    static func writeString(_ s: String, to out: inout String) { JSONStringLiteral.append(s, to: &out) }
 }
