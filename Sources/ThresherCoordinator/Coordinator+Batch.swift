@@ -27,6 +27,8 @@ public struct BatchedRequest: Sendable {
 /// - **A failed commit claims nothing.** If the commit itself fails, every request of the batch is
 ///   answered `Error(internalError)`, and the in-memory sweep state (searchers, policies, pending
 ///   verdicts) is rebuilt from the store, which holds none of the batch's decisions.
+/// - **Files follow the commit.** Blobs of checkpoints evicted in the batch are deleted only after
+///   the commit (a failed commit keeps them), so a stored row never points at a deleted file.
 extension Coordinator {
     public func handle(batch requests: [BatchedRequest]) -> [Message] {
         guard !requests.isEmpty else { return [] }
@@ -43,6 +45,8 @@ extension Coordinator {
                 }
                 decided = clock.now
             }
+            // Committed: only now may the evicted checkpoints' files go.
+            deleteEvictedFiles()
             counters.batchesCommitted += 1
             counters.requestsBatched += requests.count
             counters.batchProcessingSeconds += Self.seconds(decided - start)
@@ -50,6 +54,9 @@ extension Coordinator {
             return replies
         } catch {
             options.logger.error("the commit of \(requests.count) request(s) failed, answering each with internalError: \(error)")
+            // The evictions were rolled back with the rest: their files stay.
+            blobDeletionsAfterCommit.removeAll()
+            uploadAbortsAfterCommit.removeAll()
             rebuildAfterFailedCommit()
             return requests.map { _ in
                 reject(.internalError, "the coordinator could not store its decision (\(error)); retry")

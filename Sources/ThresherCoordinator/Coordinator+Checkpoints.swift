@@ -56,20 +56,33 @@ extension Coordinator {
         if !ids.isEmpty { try evict(ids, reason: reason) }
     }
 
-    /// Marks checkpoints evicted (one transaction), then deletes the blobs nothing else holds and
-    /// any upload in progress for them. Database first: a crash in between leaves an orphan blob
-    /// (reclaimable), never a row pointing at nothing.
+    /// Marks checkpoints evicted, then deletes the blobs nothing else holds and any upload in
+    /// progress for them. Database first, committed: inside a group-commit batch the files go only
+    /// after the batch's commit (`deleteEvictedFiles()`), so a crash or a failed commit leaves at
+    /// worst an orphan blob (reclaimable), never a stored row whose file is gone.
     func evict(_ ids: [Int64], reason: String) throws {
         guard !ids.isEmpty else { return }
         let rows = try ids.map { try store.checkpoint($0) }
         for digest in try store.evict(ids, reason: reason, now: now()) where digest != Self.placeholderDigest {
-            try? blobs.delete(digest)
+            blobDeletionsAfterCommit.append(digest)
         }
         for row in rows where row.state == .uploading {
             for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
-                try? blobs.abortUpload(upload)
+                uploadAbortsAfterCommit.append(upload)
             }
         }
+        if !store.isBatching { deleteEvictedFiles() }
+    }
+
+    /// Deletes the files of evictions that are now committed — unless a checkpoint stored later in
+    /// the same batch has the same content (and so the same blob).
+    func deleteEvictedFiles() {
+        for digest in blobDeletionsAfterCommit where (try? store.blobIsHeld(digest: digest)) == false {
+            try? blobs.delete(digest)
+        }
+        for upload in uploadAbortsAfterCommit { try? blobs.abortUpload(upload) }
+        blobDeletionsAfterCommit.removeAll()
+        uploadAbortsAfterCommit.removeAll()
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -32,6 +32,9 @@ public actor Coordinator {
     /// Verdicts waiting for the next Ack to the worker holding the trial (keyed by worker id).
     var pendingVerdicts: [String: [TrialVerdict]] = [:]
     var counters = CoordinatorStatistics()
+    /// Blob files to delete once the batch that evicted their rows has committed (see `evict`).
+    var blobDeletionsAfterCommit: [String] = []
+    var uploadAbortsAfterCommit: [String] = []
     /// What the coordinator refused or decided so far (counters only).
     public var statistics: CoordinatorStatistics { counters }
 

@@ -145,13 +145,22 @@ extension SweepStore {
             // Content addressing means two checkpoints can share a blob: keep it while one is held.
             var unshared: [String] = []
             for digest in released where !unshared.contains(digest) {
-                let holders = try Cached.value(Int.self, db, sql: """
-                    SELECT COUNT(*) FROM checkpoints WHERE digest = ? AND state IN ('uploading', 'stored')
-                    """, arguments: [digest]) ?? 0
-                if holders == 0 { unshared.append(digest) }
+                if try !Self.blobIsHeld(db, digest: digest) { unshared.append(digest) }
             }
             return unshared
         }
+    }
+
+    /// Whether a stored or uploading checkpoint has this digest: its blob must stay.
+    public func blobIsHeld(digest: String) throws -> Bool {
+        try read { db in try Self.blobIsHeld(db, digest: digest) }
+    }
+
+    static func blobIsHeld(_ db: Database, digest: String) throws -> Bool {
+        let holders = try Cached.value(Int.self, db, sql: """
+            SELECT COUNT(*) FROM checkpoints WHERE digest = ? AND state IN ('uploading', 'stored')
+            """, arguments: [digest]) ?? 0
+        return holders > 0
     }
 
     public func checkpoint(_ id: Int64) throws -> Checkpoint { try read { db in try Self.checkpoint(db, id) } }
