@@ -22,8 +22,7 @@ extension Coordinator {
         guard !steps.isEmpty else { return [] }
         // Announced sizes are few (one per saved checkpoint); the sweep metric can be thousands of
         // points per trial, so its value is looked up only at steps that have a size.
-        var sizes: [Int64: Double] = [:]
-        for record in try store.metrics(trial: trial.id, name: ReservedMetric.checkpointBytes) { sizes[record.step] = record.value }
+        let sizes = try store.checkpointSizes(trial: trial.id)
         guard !sizes.isEmpty else { return [] }
         var known = Set(try store.checkpoints(trial: trial.id).map(\.step))
         var verdicts: [TrialVerdict] = []

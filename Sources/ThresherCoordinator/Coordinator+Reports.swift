@@ -104,16 +104,18 @@ extension Coordinator {
     /// Feeds the sweep metric's values of `records` to the policy in order and applies every stop it
     /// decides (durably) before returning.
     func feedPolicy(trial: Trial, records: [ThresherWire.MetricRecord]) throws {
-        // Read through optional chaining, not a local copy of the runtime: a live copy would make
-        // the in-place writes below copy the policy's state.
-        guard let index = sweeps[trial.sweepId]?.indexByTrial[trial.id], let name = sweeps[trial.sweepId]?.metricName else { return }
+        // Mutate the runtime in place through `values[slot]`: a local copy would make the writes
+        // below copy the policy's state, and `sweeps[id]?` moves the whole runtime out and back in
+        // on every access (~6 % of the coordinator's CPU in an ingest profile).
+        guard let slot = sweeps.index(forKey: trial.sweepId), let index = sweeps.values[slot].indexByTrial[trial.id],
+              let name = sweeps.values[slot].metricName else { return }
         var decisions: [StopDecision] = []
         var lastStep: Int64?
         for record in records where record.name == name {
             lastStep = record.step
-            decisions += sweeps[trial.sweepId]?.policy.report(trial: index, step: record.step, value: record.value) ?? []
+            decisions += sweeps.values[slot].policy.report(trial: index, step: record.step, value: record.value)
         }
-        if let lastStep { sweeps[trial.sweepId]?.lastStep[trial.id] = lastStep }
+        if let lastStep { sweeps.values[slot].lastStep[trial.id] = lastStep }
         for decision in decisions {
             try applyStop(sweep: trial.sweepId, decision)
         }

@@ -81,7 +81,7 @@ public enum ReservedMetric {
     /// bytes". The wire has no checkpoint announcement message, so the worker sends this in a
     /// Report (before or with step N's metrics); the coordinator decides on an upload once it knows
     /// both the size and the sweep metric at N.
-    public static let checkpointBytes = "thresher.checkpoint_bytes"
+    public static let checkpointBytes = SweepStore.checkpointSizeMetric
 }
 
 /// A trial's parameters as kept in `trials.params`: the searcher's index and the exact typed

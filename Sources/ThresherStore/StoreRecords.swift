@@ -111,8 +111,8 @@ public struct MetricPoint: Codable, Sendable, Equatable {
     }
 }
 
-/// A stored metric row (ordered within a trial by `seq`, then by position in its batch).
-/// A NaN value (a diverged loss) is stored as NULL, SQLite's only representation of it, and read back as NaN.
+/// A stored metric point (ordered within a trial by `seq`, then by position in its batch).
+/// Values round-trip bit for bit inside the report's blob, NaN (a diverged loss) and ±inf included.
 public struct MetricRecord: Sendable, Equatable {
     public var trialId: Int64
     public var seq: Int64

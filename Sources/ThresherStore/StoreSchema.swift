@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The database schema as an ordered list of named migrations.
@@ -9,6 +10,7 @@ enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
         return migrator
     }
 
@@ -98,6 +100,56 @@ enum StoreSchema {
             );
             CREATE INDEX events_by_sweep ON events (sweepId, id);
             CREATE INDEX events_by_trial ON events (trialId, id);
+            """)
+    }
+
+    /// One row per report: the points move from `metrics` (a row per point, two B-trees and a
+    /// foreign-key check each) into a `MetricReportBlob` in `metric_reports.body`; checkpoint size
+    /// announcements are also kept in `checkpoint_sizes`, so the coordinator's per-report check
+    /// reads a few rows instead of decoding the trial's whole history. Existing data is converted.
+    private static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE metric_reports_v2 (
+                trialId INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                epoch INTEGER NOT NULL,
+                points INTEGER NOT NULL,
+                receivedAt REAL NOT NULL,
+                body BLOB NOT NULL,
+                PRIMARY KEY (trialId, seq)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE checkpoint_sizes (
+                trialId INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+                step INTEGER NOT NULL,
+                bytes REAL,
+                seq INTEGER NOT NULL,
+                PRIMARY KEY (trialId, step)
+            ) WITHOUT ROWID;
+            """)
+        let reports = try Row.fetchCursor(db, sql: "SELECT trialId, seq, epoch, points, receivedAt FROM metric_reports ORDER BY trialId, seq")
+        while let report = try reports.next() {
+            let trial: Int64 = report[0], seq: Int64 = report[1]
+            let points = try Row.fetchAll(db, sql: """
+                SELECT step, name, value, time FROM metrics WHERE trialId = ? AND seq = ? ORDER BY position
+                """, arguments: [trial, seq]).map { row in
+                MetricPoint(step: row[0], name: row[1], value: (row[2] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row[3]))
+            }
+            try db.execute(sql: """
+                INSERT INTO metric_reports_v2 (trialId, seq, epoch, points, receivedAt, body) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [trial, seq, report[2] as Int64, report[3] as Int64, report[4] as Double,
+                                 Data(MetricReportBlob.encode(points))])
+        }
+        // In report order, so the last announcement of a step wins, as in `recordCheckpointSizes`.
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO checkpoint_sizes (trialId, step, bytes, seq)
+            SELECT trialId, step, value, seq FROM metrics WHERE name = ? ORDER BY trialId, seq, position
+            """, arguments: [SweepStore.checkpointSizeMetric])
+        try db.execute(sql: """
+            DROP INDEX metrics_by_name;
+            DROP TABLE metrics;
+            DROP TABLE metric_reports;
+            ALTER TABLE metric_reports_v2 RENAME TO metric_reports;
             """)
     }
 }

@@ -9,16 +9,24 @@ extension SweepStore {
     public func metricRows(sweep: Int64, afterTrial: Int64, afterSeq: Int64, afterPosition: Int, limit: Int) throws -> [MetricRecord] {
         guard limit > 0 else { return [] }
         return try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT m.* FROM metrics m JOIN trials t ON t.id = m.trialId
-                WHERE t.sweepId = ? AND (m.trialId, m.seq, m.position) > (?, ?, ?)
-                ORDER BY m.trialId, m.seq, m.position
-                LIMIT ?
-                """, arguments: [sweep, afterTrial, afterSeq, afterPosition, limit])
-            return rows.map { row in
-                MetricRecord(trialId: row["trialId"], seq: row["seq"], position: row["position"], step: row["step"], name: row["name"],
-                             value: (row["value"] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row["time"]))
+            // Reports from the one holding the last row on; positions within it up to the last row
+            // were already returned.
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT r.trialId, r.seq, r.body FROM metric_reports r JOIN trials t ON t.id = r.trialId
+                WHERE t.sweepId = ? AND (r.trialId, r.seq) >= (?, ?)
+                ORDER BY r.trialId, r.seq
+                """, arguments: [sweep, afterTrial, afterSeq])
+            var records: [MetricRecord] = []
+            while records.count < limit, let row = try cursor.next() {
+                let trial: Int64 = row[0], seq: Int64 = row[1]
+                let skipThrough = trial == afterTrial && seq == afterSeq ? afterPosition : -1
+                for (position, point) in try MetricReportBlob.decode([UInt8](row[2] as Data)).enumerated()
+                where position > skipThrough && records.count < limit {
+                    records.append(MetricRecord(trialId: trial, seq: seq, position: position, step: point.step,
+                                                name: point.name, value: point.value, time: point.time))
+                }
             }
+            return records
         }
     }
 }

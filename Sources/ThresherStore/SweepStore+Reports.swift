@@ -6,7 +6,11 @@ import GRDB
 /// Idempotency: a report is identified by (trial, seq) and a checkpoint by (trial, step); resending
 /// either stores nothing new. Fencing: both are accepted only under the trial's live lease.
 extension SweepStore {
-    /// Stores one report batch atomically: all of its points, or none.
+    /// The metric name whose records announce a checkpoint's size in bytes at their step. The store
+    /// keeps these announcements in `checkpoint_sizes` too, so reading them is not a history scan.
+    public static let checkpointSizeMetric = "thresher.checkpoint_bytes"
+
+    /// Stores one report batch atomically: all of its points, or none, as one row.
     ///
     /// Order of checks: a (trial, seq) already stored under the same epoch is `.duplicate` (even if
     /// the lease has since ended — the worker is only re-asking for its ack); one stored under another
@@ -14,6 +18,8 @@ extension SweepStore {
     /// live (`.staleLease`). Throws only for an unknown trial or a negative seq.
     public func appendReport(trial: Int64, seq: Int64, epoch: Int64, points: [MetricPoint], now: Date) throws -> ReportOutcome {
         guard seq >= 0 else { throw StoreError.invalidArgument("report seq must be non-negative, got \(seq)") }
+        // Encoding needs no database: do it before taking the write lock.
+        let body = Data(MetricReportBlob.encode(points))
         return try write { db in
             let current = try Self.trial(db, trial)
             let live = epoch == current.leaseEpoch && current.state.isLeased && (current.leaseExpiry.map { now < $0 } ?? false)
@@ -22,9 +28,16 @@ extension SweepStore {
                 return live ? .seqUsedByEarlierLease(epoch: earlier) : .staleLease(currentEpoch: current.leaseEpoch)
             }
             guard live else { return .staleLease(currentEpoch: current.leaseEpoch) }
-            try db.run(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [trial, seq, epoch, points.count, now.timeIntervalSince1970])
-            try MetricInsert.insert(db, trial: trial, seq: seq, points: points)
+            try db.run(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt, body) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [trial, seq, epoch, points.count, now.timeIntervalSince1970, body])
+            for point in points where point.name == Self.checkpointSizeMetric {
+                // The announcement latest in report order wins, whatever order reports arrive in.
+                try db.run(sql: """
+                    INSERT INTO checkpoint_sizes (trialId, step, bytes, seq) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (trialId, step) DO UPDATE SET bytes = excluded.bytes, seq = excluded.seq
+                    WHERE excluded.seq >= checkpoint_sizes.seq
+                    """, arguments: [trial, point.step, point.value.isNaN ? nil : point.value, seq])
+            }
             return .stored(points: points.count)
         }
     }
@@ -36,47 +49,63 @@ extension SweepStore {
         }
     }
 
-    /// The value of the last record (in report order) of `name` at `step`, NaN for a stored NaN;
-    /// nil when the trial has no such record. One indexed lookup, for the coordinator's hot path.
-    public func lastMetricValue(trial: Int64, name: String, step: Int64) throws -> Double? {
+    /// The trial's announced checkpoint sizes (`checkpointSizeMetric` records) by step, the last in
+    /// report order for each step; NaN for an announced NaN. A few rows, for the hot path.
+    public func checkpointSizes(trial: Int64) throws -> [Int64: Double] {
         try read { db in
-            let rows = try Cached.rows(db, sql: """
-                SELECT value FROM metrics WHERE trialId = ? AND name = ? AND step = ? ORDER BY seq DESC, position DESC LIMIT 1
-                """, arguments: [trial, name, step])
-            guard let row = rows.first else { return nil }
-            return (row[0] as Double?) ?? .nan
+            var sizes: [Int64: Double] = [:]
+            for row in try Cached.rows(db, sql: "SELECT step, bytes FROM checkpoint_sizes WHERE trialId = ?", arguments: [trial]) {
+                sizes[row[0]] = (row[1] as Double?) ?? .nan
+            }
+            return sizes
         }
     }
 
-    /// The trial's last finite value of `name` in report order, or nil. Reads backwards and stops
-    /// at the first finite value instead of loading the whole curve.
+    /// The value of the last record (in report order) of `name` at `step`, NaN for a stored NaN;
+    /// nil when the trial has no such record. Reads reports newest first and stops at the first
+    /// match (the coordinator asks for a step it has just been sent, so usually the newest report).
+    public func lastMetricValue(trial: Int64, name: String, step: Int64) throws -> Double? {
+        try latest(trial: trial, name: name) { $0.step == step }
+    }
+
+    /// The trial's last finite value of `name` in report order, or nil. Reads reports newest first
+    /// and stops at the first finite value instead of decoding the whole curve.
     public func lastFiniteMetric(trial: Int64, name: String) throws -> Double? {
-        try read { db in
-            let cursor = try Double?.fetchCursor(db.cachedStatement(sql: """
-                SELECT value FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq DESC, position DESC
-                """), arguments: [trial, name])
-            while let value = try cursor.next() {
-                if let value, value.isFinite { return value }
-            }
-            return nil
-        }
+        try latest(trial: trial, name: name) { $0.value.isFinite }
     }
 
     /// A trial's metrics in report order (seq, then position in the batch), optionally one name only.
     public func metrics(trial: Int64, name: String? = nil) throws -> [MetricRecord] {
         try read { db in
-            let rows: [Row]
-            if let name {
-                rows = try Cached.rows(db, sql: "SELECT trialId, seq, position, step, name, value, time FROM metrics WHERE trialId = ? AND name = ? ORDER BY seq, position", arguments: [trial, name])
-            } else {
-                rows = try Cached.rows(db, sql: "SELECT trialId, seq, position, step, name, value, time FROM metrics WHERE trialId = ? ORDER BY seq, position", arguments: [trial])
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT seq, body FROM metric_reports WHERE trialId = ? ORDER BY seq"),
+                                             arguments: [trial])
+            var records: [MetricRecord] = []
+            while let row = try cursor.next() {
+                let seq: Int64 = row[0]
+                let blob = [UInt8](row[1] as Data)
+                if let name, try !MetricReportBlob.names(blob).contains(name) { continue }
+                for (position, point) in try MetricReportBlob.decode(blob).enumerated() where name == nil || point.name == name {
+                    records.append(MetricRecord(trialId: trial, seq: seq, position: position, step: point.step,
+                                                name: point.name, value: point.value, time: point.time))
+                }
             }
-            // Columns by index (the SELECT below fixes their order): looking a column up by name
-            // costs a case-insensitive string comparison per column per row.
-            return rows.map { row in
-                MetricRecord(trialId: row[0], seq: row[1], position: row[2], step: row[3], name: row[4],
-                             value: (row[5] as Double?) ?? .nan, time: Date(timeIntervalSince1970: row[6]))
+            return records
+        }
+    }
+
+    /// The value of the last point of `name` (in report order) that satisfies `matches`.
+    private func latest(trial: Int64, name: String, where matches: (MetricPoint) -> Bool) throws -> Double? {
+        try read { db in
+            let cursor = try Data.fetchCursor(db.cachedStatement(sql: "SELECT body FROM metric_reports WHERE trialId = ? ORDER BY seq DESC"),
+                                              arguments: [trial])
+            while let data = try cursor.next() {
+                let blob = [UInt8](data)
+                guard try MetricReportBlob.names(blob).contains(name) else { continue }
+                if let point = try MetricReportBlob.decode(blob).last(where: { $0.name == name && matches($0) }) {
+                    return point.value
+                }
             }
+            return nil
         }
     }
 

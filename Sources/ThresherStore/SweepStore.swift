@@ -14,6 +14,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The presented lease is not the trial's current one (older epoch, other id, or expired).
     case staleLease(trial: Int64, presentedEpoch: Int64, currentEpoch: Int64)
     case invalidArgument(String)
+    /// A stored metric report's points blob cannot be decoded (a damaged or foreign file).
+    case corruptMetricReport(String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "trial \(trial): lease epoch \(presented) has expired or ended"
         case let .staleLease(trial, presented, current): "trial \(trial): lease epoch \(presented) is stale (current \(current))"
         case .invalidArgument(let message): message
+        case .corruptMetricReport(let detail): "a stored metric report is corrupt: \(detail)"
         }
     }
 }

@@ -49,12 +49,9 @@ final class StoreCrashTests: XCTestCase {
         let batch = (0 ..< 10).map { MetricPoint(step: Int64($0), name: "loss", value: 1, time: at(1)) }
         _ = try store.appendReport(trial: trial.id, seq: 0, epoch: lease.epoch, points: batch, now: at(1))
         try store.pool.write { db in
-            try db.execute(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, 1, ?, 1000, 2)",
-                           arguments: [trial.id, lease.epoch])
-            for i in 0 ..< 1000 {
-                try db.execute(sql: "INSERT INTO metrics (trialId, seq, position, step, name, value, time) VALUES (?, 1, ?, 1, 'loss', 0, 2)",
-                               arguments: [trial.id, i])
-            }
+            let points = (0 ..< 1000).map { _ in MetricPoint(step: 1, name: "loss", value: 0, time: at(2)) }
+            try db.execute(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt, body) VALUES (?, 1, ?, 1000, 2, ?)",
+                           arguments: [trial.id, lease.epoch, Data(MetricReportBlob.encode(points))])
             try db.execute(sql: "UPDATE trials SET state = 'completed' WHERE id = ?", arguments: [trial.id])
             try SweepStore.log(db, now: at(2), sweep: sweep.id, trial: trial.id, kind: "uncommitted", [:])
             kill(getpid(), SIGKILL)

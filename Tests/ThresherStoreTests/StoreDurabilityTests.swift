@@ -8,14 +8,15 @@ private struct Abort: Error {}
 final class StoreDurabilityTests: XCTestCase {
     func testSchemaIsMigratedInWALModeWithFullSync() throws {
         let (store, _) = try makeSweepStore()
-        XCTAssertEqual(try store.appliedMigrations(), ["v1"])
+        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2"])
         try store.pool.read { db in
             XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA journal_mode"), "wal")
             XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA foreign_keys"), 1)
         }
         try store.pool.write { db in XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA synchronous"), 2, "FULL") }
         let tables = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
-        for table in ["checkpoints", "events", "metric_reports", "metrics", "sweeps", "trials"] { XCTAssertTrue(tables.contains(table), table) }
+        XCTAssertEqual(tables.filter { !$0.hasPrefix("grdb_") && !$0.hasPrefix("sqlite_") },
+                       ["checkpoint_sizes", "checkpoints", "events", "metric_reports", "sweeps", "trials"])
     }
 
     func testAReopenedStoreHasEverything() throws {
@@ -39,7 +40,7 @@ final class StoreDurabilityTests: XCTestCase {
         XCTAssertEqual(try reopened.events(), before.4)
         XCTAssertEqual(try reopened.trial(trial.id).leaseExpiry, lease.expiry, "times round-trip exactly")
         XCTAssertEqual(try reopened.checkpoint(checkpoint.id).bytes, 123)
-        XCTAssertEqual(try reopened.appliedMigrations(), ["v1"], "reopening does not migrate twice")
+        XCTAssertEqual(try reopened.appliedMigrations(), ["v1", "v2"], "reopening does not migrate twice")
         // The lease is still live after a coordinator restart: the worker carries on.
         XCTAssertEqual(try reopened.appendReport(trial: trial.id, seq: 0, epoch: lease.epoch, points: batch, now: at(6)), .duplicate)
         XCTAssertEqual(try reopened.appendReport(trial: trial.id, seq: 1, epoch: lease.epoch, points: batch, now: at(6)), .stored(points: 100))
@@ -51,8 +52,8 @@ final class StoreDurabilityTests: XCTestCase {
         let sweep = try store.createSweep(name: "s", spec: "", seed: 0, now: at(0))
         let trial = try store.enqueue(sweep: sweep.id, params: [Int](), now: at(0))
         XCTAssertThrowsError(try store.pool.write { db in
-            try db.execute(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt) VALUES (?, 0, 1, 2, 0)", arguments: [trial.id])
-            try db.execute(sql: "INSERT INTO metrics (trialId, seq, position, step, name, value, time) VALUES (?, 0, 0, 1, 'a', 1, 0)", arguments: [trial.id])
+            try db.execute(sql: "INSERT INTO metric_reports (trialId, seq, epoch, points, receivedAt, body) VALUES (?, 0, 1, 1, 0, ?)",
+                           arguments: [trial.id, Data(MetricReportBlob.encode([MetricPoint(step: 1, name: "a", value: 1, time: at(0))]))])
             try db.execute(sql: "UPDATE trials SET state = 'running' WHERE id = ?", arguments: [trial.id])
             throw Abort()
         })
@@ -71,7 +72,7 @@ final class StoreDurabilityTests: XCTestCase {
     }
 
     /// Readers run while a writer appends batches; every read transaction sees a whole number of
-    /// batches (metrics = 10 × reports) and the same count twice within one read.
+    /// batches (decoded points = 10 × reports) and the same count twice within one read.
     func testConcurrentReadersSeeConsistentSnapshots() throws {
         let (store, _) = try makeSweepStore()
         let sweep = try store.createSweep(name: "s", spec: "", seed: 0, now: at(0))
@@ -92,7 +93,8 @@ final class StoreDurabilityTests: XCTestCase {
                     do {
                         try store.pool.read { db in
                             let reports = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric_reports") ?? -1
-                            let metrics = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metrics") ?? -1
+                            let bodies = try Data.fetchAll(db, sql: "SELECT body FROM metric_reports")
+                            let metrics = try bodies.reduce(0) { try $0 + MetricReportBlob.decode([UInt8]($1)).count }
                             let again = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric_reports") ?? -1
                             if metrics != reports * 10 || again != reports { failures.add() }
                         }
