@@ -33,9 +33,17 @@ final class LocalWorkerPool: @unchecked Sendable {
 
     var allExited: Bool { processes.allSatisfy { !$0.isRunning } }
 
-    /// SIGTERM to every worker (each stops its trials within their grace), then waits for them.
-    func stop() {
+    /// SIGTERM to every worker (each stops its trials within their grace), then waits for them —
+    /// at most `patience`: a worker still alive then is killed (SIGKILL) and says so, so `thresher
+    /// run` always ends. (A worker stops itself within its grace plus 10 s, see `WorkerCommand`.)
+    func stop(patience: TimeInterval = 30) {
         for p in processes where p.isRunning { p.terminate() }
+        let deadline = Date().addingTimeInterval(patience)
+        while processes.contains(where: \.isRunning), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        for (i, p) in processes.enumerated() where p.isRunning {
+            StandardError.write(["local worker w\(i) (pid \(p.processIdentifier)) did not stop within \(Int(patience)) s of SIGTERM; killed"])
+            kill(p.processIdentifier, SIGKILL)
+        }
         for p in processes { p.waitUntilExit() }
     }
 }

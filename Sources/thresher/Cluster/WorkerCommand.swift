@@ -78,6 +78,17 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         await agent.drain()
         running.cancel()
+        // The agent stops its trials within their grace; if it is still not done 10 s after that
+        // (a network call that never returns — NNG 1.5.2 has hung here), the process ends anyway,
+        // from a Dispatch thread, since Swift's own threads may be the ones waiting.
+        let stopped = DispatchSemaphore(value: 0)
+        let limit = options.stopGrace + .seconds(10)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(limit.components.seconds * 1000))) {
+            guard stopped.wait(timeout: .now()) == .timedOut else { return }
+            FileHandle.standardError.write(Data("worker: shutdown did not finish within \(limit); exiting\n".utf8))
+            _exit(3)
+        }
         _ = await running.value
+        stopped.signal()
     }
 }
