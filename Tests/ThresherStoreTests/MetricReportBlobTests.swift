@@ -62,7 +62,7 @@ final class MetricReportBlobTests: XCTestCase {
             XCTAssertEqual("\(error)", "a stored metric report is corrupt: name index 1 of 1")
         }
         // A seeded run of random byte flips: each decodes or throws, never traps.
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0 ..< 2000 {
             var mutated = good
             mutated[Int(rng.next() % UInt64(mutated.count))] = UInt8(truncatingIfNeeded: rng.next())
@@ -82,18 +82,5 @@ final class MetricReportBlobTests: XCTestCase {
         XCTAssertThrowsError(try store.metrics(trial: trial.id)) { XCTAssertEqual($0 as? StoreError, .corruptMetricReport("truncated")) }
         XCTAssertThrowsError(try store.lastFiniteMetric(trial: trial.id, name: "loss"))
         XCTAssertThrowsError(try store.metricRows(sweep: sweep.id, afterTrial: 0, afterSeq: 0, afterPosition: 0, limit: 10))
-    }
-}
-
-/// A seeded 64-bit generator (SplitMix64), so the random flips are the same every run.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
