@@ -30,7 +30,13 @@ public struct BatchedRequest: Sendable {
 /// - **Files follow the commit.** Blobs of checkpoints evicted in the batch are deleted only after
 ///   the commit (a failed commit keeps them), so a stored row never points at a deleted file.
 extension Coordinator {
-    public func handle(batch requests: [BatchedRequest]) -> [Message] {
+    ///
+    /// With `deferringSync` the batch is committed without waiting for the disk
+    /// (`SweepStore.batch(deferringSync:)`): the caller must not send the replies before a
+    /// `SweepStore.syncWriteAheadLog()` that begins after this returns (`DurabilityGate`). A
+    /// batch that evicted checkpoints syncs here before deleting their files, so a file is never
+    /// gone while a durable row still points at it.
+    public func handle(batch requests: [BatchedRequest], deferringSync: Bool = false) -> [Message] {
         guard !requests.isEmpty else { return [] }
         var replies: [Message] = []
         replies.reserveCapacity(requests.count)
@@ -39,14 +45,24 @@ extension Coordinator {
         let start = clock.now
         var decided = start
         do {
-            try store.batch {
+            try store.batch(deferringSync: deferringSync) {
                 for request in requests {
                     replies.append(handle(session: request.session, message: request.message))
                 }
                 decided = clock.now
             }
-            // Committed: only now may the evicted checkpoints' files go.
-            deleteEvictedFiles()
+            // Committed (and, for deferred batches, synced here first): only now may the evicted
+            // checkpoints' files go. A failed sync keeps them for the next batch that evicts.
+            if deferringSync && !(blobDeletionsAfterCommit.isEmpty && uploadAbortsAfterCommit.isEmpty) {
+                do {
+                    try store.syncWriteAheadLog()
+                    deleteEvictedFiles()
+                } catch {
+                    options.logger.error("evicted checkpoint files kept: \(error)")
+                }
+            } else {
+                deleteEvictedFiles()
+            }
             counters.batchesCommitted += 1
             counters.requestsBatched += requests.count
             counters.batchProcessingSeconds += Self.seconds(decided - start)

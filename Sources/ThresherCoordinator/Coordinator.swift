@@ -166,7 +166,8 @@ public actor Coordinator {
         }
         let run: ParamMap
         do {
-            let firstSeq = try store.nextReportSeq(trial: trial.id)
+            // A trial's first lease (epoch 1) cannot have reports yet (0 = none): skip the query.
+            let firstSeq = assignment.lease.epoch == 1 ? 0 : try store.nextReportSeq(trial: trial.id)
             run = try Self.runMap(sweeps[trial.sweepId], params: params, index: stored.index, firstSeq: firstSeq)
         } catch {
             try store.cancel(trial: trial.id, reason: "no program: \(error)", now: now())

@@ -3,7 +3,7 @@ import ThresherNet
 import ThresherWire
 
 /// The coordinator on the network: a `ClusterServer` (handshake and authentication) whose
-/// authenticated requests are gathered by a `RequestBatcher` and answered in batches by
+/// authenticated requests are queued, straight from NNG's callbacks, by a `RequestBatcher` and answered in batches by
 /// `Coordinator.handle(batch:)` (group commit: one SQLite commit per batch, replies after it), plus
 /// a task that reaps expired leases every `tickInterval`.
 ///
@@ -17,6 +17,7 @@ public final class CoordinatorServer: Sendable {
     private let draining: Task<Void, Never>
     private let ticking: Task<Void, Never>
     private let batcher: RequestBatcher
+    private let gate: DurabilityGate
 
     public init(coordinator: Coordinator, options: CoordinatorOptions, listen urls: [String], token: ClusterToken,
                 serverOptions: ClusterServerOptions = ClusterServerOptions(), tickInterval: Duration = .seconds(1),
@@ -29,9 +30,11 @@ public final class CoordinatorServer: Sendable {
         self.cluster = cluster
         let batcher = RequestBatcher(maxBatch: maxBatch)
         self.batcher = batcher
-        draining = Task { await batcher.drain(into: coordinator) }
+        let gate = DurabilityGate(store: coordinator.sweepStore, logger: options.logger)
+        self.gate = gate
+        draining = Task { await batcher.drain(into: coordinator, through: gate) }
         serving = Task {
-            await cluster.serve { session, message in await batcher.submit(BatchedRequest(session: session, message: message)) }
+            await cluster.serve(delivering: batcher.submit)
         }
         let logger = options.logger
         ticking = Task {
@@ -54,5 +57,6 @@ public final class CoordinatorServer: Sendable {
         batcher.close()
         serving.cancel()
         draining.cancel()
+        gate.close()
     }
 }

@@ -11,6 +11,15 @@ enum Cached {
         try T.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
     }
 
+    /// The first row decoded by `decode` while the statement still holds it: no copy of the row
+    /// (and of its column names) as `rows(...).first` would make.
+    static func firstRow<T>(_ db: Database, sql: String, arguments: StatementArguments = StatementArguments(),
+                            _ decode: (Row) throws -> T) throws -> T? {
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        guard let row = try cursor.next() else { return nil }
+        return try decode(row)
+    }
+
     static func rows(_ db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
         try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
     }

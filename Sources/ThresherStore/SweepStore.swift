@@ -16,6 +16,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidArgument(String)
     /// A stored metric report's points blob cannot be decoded (a damaged or foreign file).
     case corruptMetricReport(String)
+    /// The disk refused to make committed data durable (e.g. `fdatasync` of the WAL failed).
+    case storageFailed(String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .staleLease(trial, presented, current): "trial \(trial): lease epoch \(presented) is stale (current \(current))"
         case .invalidArgument(let message): message
         case .corruptMetricReport(let detail): "a stored metric report is corrupt: \(detail)"
+        case .storageFailed(let detail): detail
         }
     }
 }
@@ -50,9 +53,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 public final class SweepStore: Sendable {
     let pool: DatabasePool
     public let path: String
-    /// This store's slot in a thread's dictionary while a `batch` is open on that thread (built
-    /// once: it is looked up on every store call).
-    let batchKey = "thresher.store.batch." + UUID().uuidString
+    /// The connection of the `batch` open on some thread (looked up on every store call).
+    let batchSlot = BatchSlot()
+    /// Makes batches committed with `deferringSync` durable (`syncWriteAheadLog()`).
+    let walSync: WriteAheadLogSync
 
     /// Opens or creates the store at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -61,6 +65,7 @@ public final class SweepStore: Sendable {
         // A reader never blocks the WAL writer; a second writer (another process) waits briefly.
         config.busyMode = .timeout(5)
         self.path = path
+        walSync = WriteAheadLogSync(databasePath: path)
         pool = try DatabasePool(path: path, configuration: config)
         // FULL: a commit is fsynced to the WAL before it returns. NORMAL could lose the last
         // commits on power loss, and those are decisions already acknowledged to workers. Set here,
@@ -82,6 +87,7 @@ public final class SweepStore: Sendable {
         config.readonly = true
         config.busyMode = .timeout(5)
         self.path = path
+        walSync = WriteAheadLogSync(databasePath: path)
         pool = try DatabasePool(path: path, configuration: config)
         let complete = try read { db in try StoreSchema.migrator.hasCompletedMigrations(db) }
         guard complete else {
@@ -272,9 +278,10 @@ public final class SweepStore: Sendable {
     }
 
     static func trial(_ db: Database, _ id: Int64) throws -> Trial {
-        guard let row = try Cached.rows(db, sql: "SELECT \(Trial.orderedColumns) FROM trials WHERE id = ?", arguments: [id]).first else {
+        guard let trial = try Cached.firstRow(db, sql: "SELECT \(Trial.orderedColumns) FROM trials WHERE id = ?", arguments: [id],
+                                              Trial.init(orderedRow:)) else {
             throw StoreError.trialNotFound(id)
         }
-        return try Trial(orderedRow: row)
+        return trial
     }
 }

@@ -81,4 +81,42 @@ final class StoreBatchTests: XCTestCase {
             XCTAssertEqual(try readerB.trials(sweep: sweepB.id).count, 1)
         }
     }
+
+    // MARK: Deferred sync (the coordinator's pipelined group commit)
+
+    private struct Refused: Error {}
+
+    func testADeferredBatchIsCommittedAtOnceAndTheWriterGoesBackToFullSync() throws {
+        let (store, path) = try makeSweepStore()
+        let sweep = try store.createSweep(name: "s", spec: "{}", seed: 1, now: at(0))
+        let reader = try SweepStore(readingAt: path)
+        let trial = try store.batch(deferringSync: true) {
+            try store.enqueue(sweep: sweep.id, params: ["i": 0], now: at(1))
+        }
+        // Committed (another connection sees it) before any sync...
+        XCTAssertEqual(try reader.trials(sweep: sweep.id).map(\.id), [trial.id])
+        // ...and every later write is FULL again.
+        try store.pool.write { db in XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA synchronous"), 2, "FULL") }
+        try store.syncWriteAheadLog()
+
+        // A deferred batch that throws is rolled back whole, and the pragma is restored all the same.
+        XCTAssertThrowsError(try store.batch(deferringSync: true) {
+            _ = try store.enqueue(sweep: sweep.id, params: ["i": 1], now: at(2))
+            throw Refused()
+        })
+        XCTAssertEqual(try reader.trials(sweep: sweep.id).map(\.id), [trial.id])
+        try store.pool.write { db in XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA synchronous"), 2, "FULL") }
+        XCTAssertFalse(store.isBatching)
+    }
+
+    func testSyncingALogThatIsGoneFailsWithStorageFailed() throws {
+        let (store, path) = try makeSweepStore()
+        _ = try store.createSweep(name: "s", spec: "{}", seed: 1, now: at(0))
+        try store.syncWriteAheadLog()
+        try FileManager.default.removeItem(atPath: path + "-wal")
+        XCTAssertThrowsError(try store.syncWriteAheadLog()) { error in
+            guard case StoreError.storageFailed(let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("-wal"), detail)
+        }
+    }
 }

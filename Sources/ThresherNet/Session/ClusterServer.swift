@@ -73,17 +73,41 @@ public final class ClusterServer: Sendable {
         eventSink.withLock { $0 = sink }
     }
 
-    /// Serves until `close()` or cancellation of the calling task.
+    /// Serves until `close()` or cancellation of the calling task, answering each authenticated
+    /// request with `handler` in a task of its own.
     public func serve(_ handler: @escaping Handler) async {
-        await server.serve(contexts: options.concurrentRequests) { [self] request in
-            await self.answer(request, handler: handler)
+        await serve { request in
+            Task { request.reply(await handler(request.session, request.message)) }
+        }
+    }
+
+    /// Serves until `close()` or cancellation of the calling task, handing each authenticated
+    /// request to `deliver` on the NNG thread that received it (keep `deliver` short: queue the
+    /// request). Malformed frames and the handshake are answered here and never delivered. Every
+    /// delivered request must be answered exactly once with `ClusterRequest.reply`.
+    public func serve(delivering deliver: @escaping @Sendable (ClusterRequest) -> Void) async {
+        await server.serve(contexts: options.concurrentRequests) { [self] request, pending in
+            switch self.route(request) {
+            case .answered(let bytes):
+                pending.send(bytes)
+            case .application(let session, let message):
+                deliver(ClusterRequest(session: session, message: message, server: self, pending: pending))
+            }
         }
     }
 
     public func close() { server.close() }
 
-    /// Turns one request frame into one reply frame. Internal for tests of the dispatch rules.
-    func answer(_ request: IncomingRequest, handler: Handler) async -> [UInt8]? {
+    /// What `route` made of one frame.
+    enum Routing {
+        /// Answered by the server itself (handshake, malformed or misdirected frame).
+        case answered([UInt8]?)
+        /// An authenticated request for the application.
+        case application(WorkerSession, Message)
+    }
+
+    /// Decodes one request frame; answers it here unless it is an authenticated application request.
+    func route(_ request: IncomingRequest) -> Routing {
         let message: Message
         do {
             message = try codec.decode(request.bytes)
@@ -98,11 +122,11 @@ public final class ClusterServer: Sendable {
                                        metadata: ["pipe": "\(request.pipe)"])
             }
             emit(.frameRejected(pipe: request.pipe, error))
-            return encode(.error(ErrorReply(code: .malformedFrame, detail: String(describing: error))))
+            return .answered(encode(.error(ErrorReply(code: .malformedFrame, detail: String(describing: error)))))
         }
         switch message {
         case .hello(let hello):
-            return encode(.challenge(sessions.challenge(hello, on: request.pipe)))
+            return .answered(encode(.challenge(sessions.challenge(hello, on: request.pipe))))
         case .proof(let proof):
             switch sessions.verify(proof, on: request.pipe) {
             case .welcome(let welcome, let session):
@@ -110,28 +134,32 @@ public final class ClusterServer: Sendable {
                 options.logger.info("worker \(session.workerID) authenticated (session \(session.id), \(session.slots) slots)",
                                     metadata: ["pipe": "\(request.pipe)"])
                 emit(.sessionOpened(session))
-                return encode(.welcome(welcome))
+                return .answered(encode(.welcome(welcome)))
             case .rejected(let rejected, let workerID):
                 stats.withLock { $0.handshakesRejected[String(describing: rejected.reason), default: 0] += 1 }
                 options.logger.warning("rejected the handshake of worker \(workerID ?? "?") (\(rejected.reason)): \(rejected.detail)",
                                        metadata: ["pipe": "\(request.pipe)"])
                 emit(.handshakeRejected(workerID: workerID, pipe: request.pipe, rejected))
-                return encode(.rejected(rejected))
+                return .answered(encode(.rejected(rejected)))
             }
         case .challenge, .welcome, .rejected, .assign, .noWork, .ack, .chunkAck, .error,
              .sweepSubmitted, .statusReply, .stopReply, .exportPage, .bestCheckpoints, .blobData:
-            return encode(.error(ErrorReply(code: .unexpectedMessage, detail: "\(message.type) is a coordinator reply, not a request")))
+            return .answered(encode(.error(ErrorReply(code: .unexpectedMessage, detail: "\(message.type) is a coordinator reply, not a request"))))
         case .requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed,
              .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead:
             guard let session = sessions.session(on: request.pipe) else {
                 stats.withLock { $0.unauthenticatedRequests += 1 }
                 emit(.unauthenticatedRequest(pipe: request.pipe, message.type))
-                return encode(.error(ErrorReply(code: .notAuthenticated, detail: "this connection has not completed the handshake; send Hello")))
+                return .answered(encode(.error(ErrorReply(code: .notAuthenticated, detail: "this connection has not completed the handshake; send Hello"))))
             }
-            let reply = await handler(session, message)
-            stats.withLock { $0.requestsServed += 1 }
-            return encode(reply)
+            return .application(session, message)
         }
+    }
+
+    /// Encodes and sends the reply to one delivered request.
+    fileprivate func send(_ reply: Message, to pending: PendingReply) {
+        stats.withLock { $0.requestsServed += 1 }
+        pending.send(encode(reply))
     }
 
     private func encode(_ message: Message) -> [UInt8]? {
@@ -142,5 +170,22 @@ public final class ClusterServer: Sendable {
 
     private func emit(_ event: ServerEvent) {
         eventSink.withLock { $0 }?(event)
+    }
+}
+
+/// One authenticated request delivered by `ClusterServer.serve(delivering:)`, with the reply it
+/// is owed.
+///
+/// Guarantees: the first `reply` encodes and sends the answer (and counts the request as served);
+/// later calls do nothing.
+public struct ClusterRequest: Sendable {
+    public let session: WorkerSession
+    public let message: Message
+    fileprivate let server: ClusterServer
+    fileprivate let pending: PendingReply
+
+    /// Answers the request; callable from any thread.
+    public func reply(_ message: Message) {
+        server.send(message, to: pending)
     }
 }

@@ -1,18 +1,16 @@
 import CNNG
 import Synchronization
 
-/// One `nng_ctx` that runs "send a message (optionally), then receive one" as a single async
-/// call — a REQ request and its reply, or a REP reply followed by the next request.
+/// One REQ `nng_ctx` that runs "send a request (optionally), then receive a reply" as a single
+/// async call. (The serving side, REP, is callback-driven instead: see `ReplyContext`.)
 ///
 /// The whole run wakes the Swift task once, from NNG's receive callback. The receive is armed
-/// only after the send completed (REQ contexts require that order):
-/// - `.request` first offers the request with a zero timeout on a second, callback-less aio.
-///   When a connection is ready, REQ completes that send inside `nng_ctx_send` — no NNG
-///   task-thread hop, as with a blocking `nng_send` — and the receive is armed right away.
-///   Otherwise the send is retried on the callback aio with the real timeout, which then arms
-///   the receive from its completion callback.
-/// - `.reply` chains the receive from the reply's completion callback (REP completes a reply
-///   send inline when the connection is idle).
+/// only after the send completed (REQ contexts require that order): the request is first offered
+/// with a zero timeout on a second, callback-less aio. When a connection is ready, REQ completes
+/// that send inside `nng_ctx_send` — no NNG task-thread hop, as with a blocking `nng_send` — and
+/// the receive is armed right away. Otherwise the send is retried on the callback aio with the
+/// real timeout, which then arms the receive from its completion callback. A failed send ends the
+/// run with its error (no request went out).
 ///
 /// Guarantees:
 /// - Each `run` resumes its caller exactly once, with the received message or a `NetError`.
@@ -26,14 +24,6 @@ import Synchronization
 /// - The aios are freed in `deinit` (`nng_aio_free` waits for a running callback). The last
 ///   reference must not be dropped on an NNG thread: owners call `retire()` first.
 final class Exchange: Sendable {
-    enum Style: Sendable {
-        /// REQ: a failed send ends the run with its error (no request went out).
-        case request
-        /// REP: a reply that cannot be sent is dropped and the next request is received anyway;
-        /// only `NNG_ECLOSED` ends the run.
-        case reply
-    }
-
     /// How long the receive half may wait.
     enum ReceiveWait: Sendable {
         case forever
@@ -44,7 +34,7 @@ final class Exchange: Sendable {
     private enum Phase { case idle, sending, receiving }
 
     private struct State {
-        /// The aio whose callback drives the run (receives, and `.reply` sends).
+        /// The aio whose callback drives the run (receives, and sends that had to wait).
         var aio: OpaquePointer?
         var phase = Phase.idle
         /// Set while a run is suspended; taken exactly once by `finish`.
@@ -61,29 +51,24 @@ final class Exchange: Sendable {
     private let ctx: nng_ctx
     private let socket: SocketHandle
     private let label: String
-    private let style: Style
-    /// `.request` only: the callback-less aio for the zero-timeout first attempt. It is idle
-    /// whenever `nng_ctx_send` has returned, so it never overlaps the receive.
-    private let sendAIO: AIOHandle?
+    /// The callback-less aio for the zero-timeout first attempt. It is idle whenever
+    /// `nng_ctx_send` has returned, so it never overlaps the receive.
+    private let sendAIO: AIOHandle
     private let onQuiescent: (@Sendable (Exchange) -> Void)?
     private let state = Mutex(State())
 
-    init(socket: SocketHandle, label: String, style: Style,
-         onQuiescent: (@Sendable (Exchange) -> Void)? = nil) throws(NetError) {
+    init(socket: SocketHandle, label: String, onQuiescent: (@Sendable (Exchange) -> Void)? = nil) throws(NetError) {
         let ctx = try socket.openContext()
         var sendAIO: OpaquePointer?
-        if style == .request {
-            let rv = nng_aio_alloc(&sendAIO, nil, nil)
-            guard rv == 0, sendAIO != nil else {
-                socket.closeContext(ctx)
-                throw NetError(code: rv == 0 ? Int32(NNG_ENOMEM.rawValue) : rv, operation: "allocate aio for \(label)")
-            }
+        let sendRV = nng_aio_alloc(&sendAIO, nil, nil)
+        guard sendRV == 0, let sendAIO else {
+            socket.closeContext(ctx)
+            throw NetError(code: sendRV == 0 ? Int32(NNG_ENOMEM.rawValue) : sendRV, operation: "allocate aio for \(label)")
         }
         self.ctx = ctx
-        self.sendAIO = sendAIO.map(AIOHandle.init)
+        self.sendAIO = AIOHandle(pointer: sendAIO)
         self.socket = socket
         self.label = label
-        self.style = style
         self.onQuiescent = onQuiescent
         // Fully initialized: from here on `deinit` frees what was allocated if we throw.
         var aio: OpaquePointer?
@@ -132,12 +117,12 @@ final class Exchange: Sendable {
         guard case .some(let aio) = aio else { return }
         socket.closeContext(ctx)
         if let aio { nng_aio_stop(aio) }
-        if let sendAIO { nng_aio_stop(sendAIO.pointer) }
+        nng_aio_stop(sendAIO.pointer)
     }
 
     deinit {
         if let aio = state.withLock({ $0.aio }) { nng_aio_free(aio) }
-        if let sendAIO { nng_aio_free(sendAIO.pointer) }
+        nng_aio_free(sendAIO.pointer)
     }
 
     // MARK: - State machine
@@ -155,8 +140,8 @@ final class Exchange: Sendable {
             return
         }
         var outgoing = outgoing
-        if let request = outgoing, let sendAIO = sendAIO?.pointer {
-            let attempt = socket.withContextCall { Self.sendIfConnectionReady(request, ctx: ctx, aio: sendAIO) }
+        if let request = outgoing {
+            let attempt = socket.withContextCall { Self.sendIfConnectionReady(request, ctx: ctx, aio: sendAIO.pointer) }
             switch attempt ?? .closed(request) {
             case .sent:
                 outgoing = nil
@@ -256,7 +241,7 @@ final class Exchange: Sendable {
         unpin()
     }
 
-    /// The send on the callback aio finished; receive the reply (REQ) or the next request (REP).
+    /// The send on the callback aio finished; receive the reply.
     private func sendCompleted(aio: OpaquePointer, rv: Int32, ticket: UInt64) {
         if rv != 0 {
             // A failed send leaves the message with us.
@@ -264,10 +249,8 @@ final class Exchange: Sendable {
                 nng_aio_set_msg(aio, nil)
                 Self.free(raw)
             }
-            if style == .request || rv == Int32(NNG_ECLOSED.rawValue) {
-                finish(.failure(NetError(code: rv, operation: label)))
-                return
-            }
+            finish(.failure(NetError(code: rv, operation: label)))
+            return
         }
         // Armed even if cancellation is pending: aborting it through NNG (`cancelIfRequested`)
         // also resets a REQ context whose request already went out.
@@ -346,7 +329,7 @@ final class Exchange: Sendable {
 
 /// Carries a freshly allocated aio's address into `State`.
 // @unchecked: only an address; who may touch the aio is decided under the state lock.
-private struct AIOHandle: @unchecked Sendable {
+struct AIOHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 }
 

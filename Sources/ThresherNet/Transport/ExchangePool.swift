@@ -40,7 +40,7 @@ final class ExchangePool: Sendable {
         case .some(.some(let exchange)):
             return exchange
         case .some(.none):
-            let exchange = try Exchange(socket: socket, label: label, style: .request) { [self] exchange in
+            let exchange = try Exchange(socket: socket, label: label) { [self] exchange in
                 self.checkin(exchange)
             }
             let accepted = state.withLock { state in

@@ -1,12 +1,13 @@
 import CNNG
+import Synchronization
 
 /// REP side of the transport: listens on one or more URLs and answers requests, many at once.
 ///
 /// Guarantees:
 /// - All listeners are bound when `init` returns (`boundURLs` carries the real port of a
 ///   `tcp://…:0` URL), or `init` throws and nothing stays open.
-/// - `serve(contexts:handler:)` keeps `contexts` requests in flight, each on its own `nng_ctx`;
-///   a slow handler delays only its own context.
+/// - `serve` keeps `contexts` requests in flight, each on its own `nng_ctx` (`ReplyContext`);
+///   a slow answer delays only its own context.
 /// - A misbehaving peer (oversize message, garbage bytes, vanished connection) costs only that
 ///   peer's connection: NNG drops it and every serving context carries on.
 /// - `close()` (or the last reference going away) closes the socket; `serve` returns once
@@ -40,16 +41,41 @@ public final class ReplyServer: Sendable {
         socket.pipeEvents.set(callback)
     }
 
-    /// Runs `contexts` concurrent receive loops until `close()` or task cancellation.
+    /// Serves until `close()` or task cancellation, handing each request to `onRequest` on the
+    /// NNG thread that received it, together with the `PendingReply` it must be answered with.
     ///
-    /// The handler's return value is the reply; `nil` means "send no reply" and the context
-    /// moves on to the next request (the client then times out or resends).
-    /// May be called more than once, also concurrently, to add loops.
-    public func serve(contexts: Int, handler: @escaping @Sendable (IncomingRequest) async -> [UInt8]?) async {
-        await withDiscardingTaskGroup { group in
-            for _ in 0..<max(1, contexts) {
-                group.addTask { await self.serveOneContext(handler) }
+    /// `contexts` requests can be in flight at once; each context waits for its reply before
+    /// receiving again. `onRequest` must be short (queue the work, do not block): it runs on
+    /// NNG's threads. Returns once every context has stopped — after cancellation, that includes
+    /// the replies still owed, so every `PendingReply` must be answered. May be called more than
+    /// once, also concurrently, to add contexts.
+    public func serve(contexts: Int, onRequest: @escaping @Sendable (IncomingRequest, PendingReply) -> Void) async {
+        let stopped = StopLatch()
+        var serving: [ReplyContext] = []
+        for _ in 0..<max(1, contexts) {
+            guard let context = try? ReplyContext(socket: socket, sendTimeout: sendTimeout,
+                                                  onRequest: onRequest, onStopped: { stopped.countDown() }) else {
+                break  // the socket is closed (or out of memory): serve with what opened
             }
+            serving.append(context)
+        }
+        let started = serving
+        stopped.expect(started.count)
+        for context in started { context.start() }
+        await withTaskCancellationHandler {
+            await stopped.wait()
+        } onCancel: {
+            for context in started { context.cancel() }
+        }
+        for context in started { context.retire() }
+    }
+
+    /// Serves with an async handler: each request is answered by `handler` in a task of its own;
+    /// its return value is the reply (`nil`: send none). Convenient where throughput does not
+    /// matter; the coordinator batches through `serve(contexts:onRequest:)` instead.
+    public func serve(contexts: Int, handler: @escaping @Sendable (IncomingRequest) async -> [UInt8]?) async {
+        await serve(contexts: contexts) { request, reply in
+            Task { reply.send(await handler(request)) }
         }
     }
 
@@ -58,30 +84,40 @@ public final class ReplyServer: Sendable {
         socket.close()
     }
 
-    private func serveOneContext(_ handler: @Sendable (IncomingRequest) async -> [UInt8]?) async {
-        let exchange: Exchange
-        do {
-            exchange = try Exchange(socket: socket, label: "serve \(boundURLs.joined(separator: ", "))",
-                                    style: .reply)
-        } catch {
-            return  // the socket is closed (or out of memory): nothing to serve
-        }
-        defer { exchange.retire() }
-        var reply: NNGMessage? = nil
-        while true {
-            let received = await exchange.run(sending: reply, sendTimeout: sendTimeout, receiveWait: .forever)
-            reply = nil
-            switch received {
-            case .success(let request):
-                // A reply that cannot be allocated is dropped like any lost reply.
-                reply = await handler(request).flatMap { try? NNGMessage(copying: $0) }
-            case .failure(let error):
-                if error.isClosed || Task.isCancelled || !socket.isOpen { return }
-                // Transient (e.g. out of memory): don't spin on it.
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-        }
+    deinit { socket.close() }
+}
+
+/// Counts serving contexts down to zero and wakes the one waiter then. Contexts stop only after
+/// they were started, so the count is known before the first `countDown`.
+private final class StopLatch: Sendable {
+    private struct State {
+        var remaining = 0
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func expect(_ count: Int) {
+        state.withLock { $0.remaining = count }
     }
 
-    deinit { socket.close() }
+    func countDown() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.remaining -= 1
+            guard s.remaining <= 0 else { return nil }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.remaining <= 0 { return true }
+                s.waiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 }

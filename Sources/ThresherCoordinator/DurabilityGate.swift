@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import Synchronization
+import ThresherNet
+import ThresherStore
+import ThresherWire
+
+/// Holds each batch's replies until the write-ahead-log sync that makes the batch durable, on a
+/// thread of its own, so the coordinator decides the next batch while the disk syncs this one.
+///
+/// Why a thread: `fdatasync` blocks for about a millisecond, and Swift's cooperative pool has one
+/// thread per core (two here); parking one of them on the disk would halve the coordinator.
+///
+/// Guarantees:
+/// - A reply is sent only after a `syncWriteAheadLog()` that began after its batch committed, so
+///   every decision a reply announces is on disk first (each sync covers every earlier commit).
+/// - Batches are released in the order they were handed in; one sync releases all that waited.
+/// - If a sync fails, the batches it covered are answered `Error(internalError)` instead, and so
+///   is every later request (`failure` is set): after a failed fsync the kernel may have dropped
+///   the dirty pages, so nothing written since can be trusted. The operator restarts the
+///   coordinator, which rebuilds from what is on disk — never more than was acknowledged.
+/// - `close()` releases (syncs and sends) what was handed in before it, then ends the thread.
+final class DurabilityGate: Sendable {
+    private struct Held {
+        var requests: [any ReplyDestination]
+        var replies: [Message]
+    }
+
+    private struct State {
+        var held: [Held] = []
+        var failure: String?
+        var closed = false
+    }
+
+    private let store: SweepStore
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(store: SweepStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        let thread = Thread { [self] in self.run() }
+        thread.name = "thresher.wal-sync"
+        thread.start()
+    }
+
+    /// Why requests are being refused, once a sync has failed.
+    var failure: String? { state.withLock { $0.failure } }
+
+    /// Hands in a committed batch and its replies (index-aligned; missing replies are answered
+    /// with `missing`).
+    func release(_ requests: [any ReplyDestination], replies: [Message], missing: Message) {
+        var replies = replies
+        if replies.count < requests.count {
+            replies += Array(repeating: missing, count: requests.count - replies.count)
+        }
+        let refused = state.withLock { s -> String? in
+            if let failure = s.failure { return failure }
+            // After close nothing is synced any more: answer rather than leave a context waiting.
+            if s.closed { return "the coordinator is shutting down" }
+            s.held.append(Held(requests: requests, replies: replies))
+            return nil
+        }
+        if let refused {
+            for request in requests { request.reply(Self.refusal(refused)) }
+            return
+        }
+        wake.signal()
+    }
+
+    /// Releases what was handed in so far, then stops the thread; waits for it.
+    func close() {
+        let first = state.withLock { s -> Bool in
+            defer { s.closed = true }
+            return !s.closed
+        }
+        guard first else { return }
+        wake.signal()
+        finished.wait()
+    }
+
+    private func run() {
+        while true {
+            wake.wait()
+            let (held, closed) = state.withLock { s -> ([Held], Bool) in
+                defer { s.held = [] }
+                return (s.held, s.closed)
+            }
+            if !held.isEmpty { flush(held) }
+            if closed {
+                finished.signal()
+                return
+            }
+        }
+    }
+
+    private func flush(_ held: [Held]) {
+        do {
+            try store.syncWriteAheadLog()
+        } catch {
+            let failure = "the coordinator's disk failed to make its decisions durable (\(error)); restart it"
+            let first = state.withLock { s -> Bool in
+                defer { if s.failure == nil { s.failure = failure } }
+                return s.failure == nil
+            }
+            if first {
+                logger.critical("\(failure). Every request is refused from now on; the state on disk holds at most what was acknowledged.")
+            }
+            for batch in held { for request in batch.requests { request.reply(Self.refusal(failure)) } }
+            return
+        }
+        for batch in held {
+            for (request, reply) in zip(batch.requests, batch.replies) { request.reply(reply) }
+        }
+    }
+
+    static func refusal(_ failure: String) -> Message {
+        .error(ErrorReply(code: .internalError, detail: failure))
+    }
+}
+
+/// Where one request's reply goes: a `ClusterRequest` on the wire (a test can record instead).
+protocol ReplyDestination: Sendable {
+    func reply(_ message: Message)
+}
+
+extension ClusterRequest: ReplyDestination {}
