@@ -45,6 +45,9 @@ public final class CoordinatorServer: Sendable {
         }
     }
 
+    /// How the server's WAL syncs went (the other half of group commit; see `DurabilityGate`).
+    public var durability: DurabilityFigures { gate.figures }
+
     /// Seconds as a Duration, clamped to 1 ms … 1 day so a bad setting cannot trap the conversion.
     static func duration(_ seconds: TimeInterval) -> Duration {
         let clamped = seconds.isFinite ? min(max(seconds, 0.001), 86_400) : 15

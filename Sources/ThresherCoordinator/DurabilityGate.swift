@@ -30,6 +30,7 @@ final class DurabilityGate: Sendable {
         var held: [Held] = []
         var failure: String?
         var closed = false
+        var figures = DurabilityFigures()
     }
 
     private let store: SweepStore
@@ -48,6 +49,9 @@ final class DurabilityGate: Sendable {
 
     /// Why requests are being refused, once a sync has failed.
     var failure: String? { state.withLock { $0.failure } }
+
+    /// How the syncs went so far.
+    var figures: DurabilityFigures { state.withLock { $0.figures } }
 
     /// Hands in a committed batch and its replies (index-aligned; missing replies are answered
     /// with `missing`).
@@ -97,8 +101,16 @@ final class DurabilityGate: Sendable {
     }
 
     private func flush(_ held: [Held]) {
+        let clock = ContinuousClock()
+        let start = clock.now
         do {
             try store.syncWriteAheadLog()
+            let elapsed = clock.now - start
+            state.withLock { s in
+                s.figures.syncs += 1
+                s.figures.batchesReleased += held.count
+                s.figures.syncSeconds += Coordinator.seconds(elapsed)
+            }
         } catch {
             let failure = "the coordinator's disk failed to make its decisions durable (\(error)); restart it"
             let first = state.withLock { s -> Bool in
@@ -118,6 +130,28 @@ final class DurabilityGate: Sendable {
 
     static func refusal(_ failure: String) -> Message {
         .error(ErrorReply(code: .internalError, detail: failure))
+    }
+}
+
+/// How a `DurabilityGate`'s WAL syncs went: for the coordinator's shutdown line and
+/// `thresher bench cluster`.
+public struct DurabilityFigures: Sendable, Equatable {
+    public var syncs = 0
+    public var batchesReleased = 0
+    /// Wall time inside `fdatasync`, summed over syncs.
+    public var syncSeconds = 0.0
+
+    public init(syncs: Int = 0, batchesReleased: Int = 0, syncSeconds: Double = 0) {
+        self.syncs = syncs
+        self.batchesReleased = batchesReleased
+        self.syncSeconds = syncSeconds
+    }
+
+    /// One line for the log, e.g. "WAL syncs 812, mean sync 0.410 ms, batches per sync 1.37".
+    public var summary: String {
+        guard syncs > 0 else { return "no WAL syncs" }
+        return "WAL syncs \(syncs), mean sync \(String(format: "%.3f", 1000 * syncSeconds / Double(syncs))) ms, "
+            + "batches per sync \(String(format: "%.2f", Double(batchesReleased) / Double(syncs)))"
     }
 }
 

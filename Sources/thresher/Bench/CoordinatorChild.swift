@@ -115,6 +115,9 @@ final class CoordinatorChild: @unchecked Sendable {
         var meanBatch: Double
         var commitMs: Double
         var processingUs: Double
+        /// From the same line's "mean sync Y ms, batches per sync Z" (the WAL syncs after the commits).
+        var syncMs: Double?
+        var batchesPerSync: Double?
     }
 
     static func batchFigures(log: String?) -> BatchFigures? {
@@ -125,6 +128,7 @@ final class CoordinatorChild: @unchecked Sendable {
         }
         guard let batch = number(after: "mean batch "), let commit = number(after: "mean commit "),
               let processing = number(after: "processing ") else { return nil }
-        return BatchFigures(meanBatch: batch, commitMs: commit, processingUs: processing)
+        return BatchFigures(meanBatch: batch, commitMs: commit, processingUs: processing,
+                            syncMs: number(after: "mean sync "), batchesPerSync: number(after: "batches per sync "))
     }
 }

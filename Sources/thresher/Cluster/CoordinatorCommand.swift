@@ -59,7 +59,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             server.close()
             let statistics = await coordinator.statistics
             try await coordinator.close()
-            StandardError.write(["coordinator stopped; \(statistics.batchSummary)"])
+            StandardError.write(["coordinator stopped; \(statistics.batchSummary); \(server.durability.summary)"])
         } catch let error as CLIError {
             StandardError.write(["error: \(error)"])
             throw ExitCode(2)
