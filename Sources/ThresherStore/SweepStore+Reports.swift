@@ -49,6 +49,19 @@ extension SweepStore {
         }
     }
 
+    /// The lease epoch each of the trial's stored reports was sent under, by seq. A report is
+    /// stored under exactly one epoch; fault tests use this to tell a step redone by a later
+    /// attempt (a new epoch) from a step stored twice by one attempt (which must never happen).
+    public func reportEpochs(trial: Int64) throws -> [Int64: Int64] {
+        try read { db in
+            var epochs: [Int64: Int64] = [:]
+            for row in try Cached.rows(db, sql: "SELECT seq, epoch FROM metric_reports WHERE trialId = ?", arguments: [trial]) {
+                epochs[row[0]] = row[1]
+            }
+            return epochs
+        }
+    }
+
     /// The trial's announced checkpoint sizes (`checkpointSizeMetric` records) by step, the last in
     /// report order for each step; NaN for an announced NaN. A few rows, for the hot path.
     public func checkpointSizes(trial: Int64) throws -> [Int64: Double] {

@@ -1,0 +1,62 @@
+import Foundation
+import ThresherStore
+import XCTest
+
+/// Process faults with real `thresher coordinator` and `thresher worker` processes, each test
+/// ending with the invariant checker (`FaultInvariants`). Figures in docs/reliability.md.
+final class ProcessFaultTests: XCTestCase {
+    static let retention = "{keep_top_k: 3, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: 200000}"
+    static let budget = 200_000
+
+    /// The same sweep without faults: the reference the fault runs are compared with.
+    func testFaultFreeRunMeetsEveryInvariant() throws {
+        let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(ranks: [3, 0, 4, 1, 5, 2], steps: 8, pause: 0.1,
+                                                                           checkpointBytes: 6000, retention: Self.retention))
+        try cluster.startCoordinator()
+        try cluster.startWorker("w1")
+        try cluster.startWorker("w2")
+        let observer = StorageObserver(stateDirectory: cluster.state, budget: Self.budget)
+        let finished = cluster.waitForFinish()
+        let seen = observer.stop()
+        cluster.stopAll()
+        XCTAssertTrue(finished, cluster.logs())
+        let report = try FaultInvariants.check(state: cluster.state, budget: Self.budget, storage: seen, expectedBest: ["rank": 0])
+        print("fault-free: \(report)")
+        XCTAssertEqual(report.trials, 6)
+        XCTAssertEqual(report.redoneSteps, 0, "nothing is redone without a fault")
+        XCTAssertGreaterThan(report.checkpointsVerified, 0)
+    }
+
+    /// A worker SIGKILLed in the middle of a trial: its lease expires, another worker takes the
+    /// trial and resumes it from the coordinator's copy of its latest checkpoint.
+    func testWorkerKilledMidTrialIsResumedElsewhereFromTheLatestCheckpoint() throws {
+        let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(ranks: [0, 1, 2, 3], steps: 10, pause: 0.15,
+                                                                           checkpointBytes: 4000, retention: Self.retention,
+                                                                           hyperband: false))
+        try cluster.startCoordinator()
+        let victim = try cluster.startWorker("victim")
+        let observer = StorageObserver(stateDirectory: cluster.state, budget: Self.budget)
+        // Kill once the victim's trial has a stored checkpoint past step 3 and is still running.
+        let midTrial = cluster.wait(timeout: 60) { store in
+            guard let sweep = try store.sweeps().first else { return false }
+            return try store.trials(sweep: sweep.id, states: [.running]).contains { trial in
+                try store.checkpoints(trial: trial.id).contains { $0.state == .stored && $0.step >= 3 }
+            }
+        }
+        XCTAssertTrue(midTrial, cluster.logs())
+        cluster.kill(victim)
+        try cluster.startWorker("rescuer")
+        let finished = cluster.waitForFinish()
+        let seen = observer.stop()
+        cluster.stopAll()
+        XCTAssertTrue(finished, cluster.logs())
+        let report = try FaultInvariants.check(state: cluster.state, budget: Self.budget, storage: seen, expectedBest: ["rank": 0])
+        print("worker SIGKILL mid-trial: \(report)")
+        XCTAssertEqual(report.trialStates[.completed], 4, "every trial completes despite the kill")
+        // The killed trial was assigned again and resumed from a stored checkpoint, not from step 1.
+        let store = try SweepStore(readingAt: cluster.state + "/thresher.sqlite")
+        defer { try? store.close() }
+        let resumed = try store.events(limit: 10_000).filter { $0.kind == "trial.assigned" && !$0.detail.contains("\"resume\":null") }
+        XCTAssertEqual(resumed.count, 1, "exactly one trial was resumed from a checkpoint: \(resumed.map(\.detail))")
+    }
+}
