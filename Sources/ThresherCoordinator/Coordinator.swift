@@ -114,6 +114,7 @@ public actor Coordinator {
     public func tick() throws -> [Int64] {
         let expired = try store.expireLeases(now: now())
         for id in expired {
+            try abandonUploads(trial: id, reason: "lease expired")
             let trial = try store.trial(id)
             if trial.state == .failed { try trialEnded(trial, outcome: .failed) }
         }
@@ -173,6 +174,9 @@ public actor Coordinator {
             throw RequestError(code: .internalError, detail: "trial \(trial.id): \(error)")
         }
         sweeps[trial.sweepId]?.policy.trialStarted(stored.index)
+        // Uploads still `uploading` belong to an earlier lease (e.g. one that expired just before a
+        // coordinator crash, before `tick` could abandon them): none of their chunks is accepted now.
+        try abandonUploads(trial: trial.id, reason: "trial assigned again")
         var resume: ResumePoint?
         if let checkpointID = trial.resumeCheckpointId, let checkpoint = try? store.checkpoint(checkpointID),
            checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {

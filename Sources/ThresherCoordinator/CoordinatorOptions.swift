@@ -55,6 +55,8 @@ public struct CoordinatorStatistics: Sendable, Equatable {
     public var reportsDuplicate = 0
     public var stopsDecided = 0
     public var uploadsRequested = 0
+    /// Uploads given up because their lease ended before the last chunk (see `abandonUploads`).
+    public var uploadsAbandoned = 0
     /// Group commits (`handle(batch:)`) that succeeded, and the requests they answered.
     public var batchesCommitted = 0
     public var requestsBatched = 0

@@ -168,6 +168,24 @@ extension SweepStore {
         }
     }
 
+    /// A later attempt of the trial saved the step again: a `local` checkpoint row (never uploaded,
+    /// or an upload abandoned when its lease ended) takes the new announcement's metric and size, so
+    /// the retention policy judges, and the budget reserves, what the new attempt will send.
+    /// Throws `invalidCheckpointTransition` for a row that is not `local`.
+    public func reannounceCheckpoint(_ id: Int64, metric: Double?, bytes: Int64, now: Date) throws -> Checkpoint {
+        guard bytes >= 0 else { throw StoreError.invalidArgument("checkpoint size must be non-negative, got \(bytes)") }
+        return try write { db in
+            let current = try Self.checkpoint(db, id)
+            guard current.state == .local else {
+                throw StoreError.invalidCheckpointTransition(checkpoint: id, from: current.state, to: .local)
+            }
+            let storedMetric: Double? = metric.flatMap { $0.isNaN ? nil : $0 }
+            try db.run(sql: "UPDATE checkpoints SET metric = ?, bytes = ?, updatedAt = ? WHERE id = ?",
+                       arguments: [storedMetric, bytes, now.timeIntervalSince1970, id])
+            return try Self.checkpoint(db, id)
+        }
+    }
+
     /// Marks several checkpoints evicted in one transaction (a retention decision is applied whole
     /// or not at all). Unknown ids throw and nothing is changed; already evicted ones are skipped.
     /// Returns the digests whose blobs may now be deleted (those no other held checkpoint shares).

@@ -50,7 +50,10 @@ final class FaultCluster {
         token = folder + "/cluster.token"
         sweepFile = folder + "/faults.yaml"
         let dir = folder
-        testCase.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        // THRESHER_FAULTS_KEEP=1 keeps the folder (logs, state) for a post-mortem.
+        if ProcessInfo.processInfo.environment["THRESHER_FAULTS_KEEP"] != "1" {
+            testCase.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        }
         let made = try ThresherProcess.run(["token", "new", "--out", token])
         guard made.status == 0 else { throw XCTSkip("thresher token new failed: \(made.stderr)") }
         try FileManager.default.copyItem(atPath: DeterministicTrialProgram.faultTrialPath, toPath: folder + "/fault_trial.py")

@@ -140,4 +140,53 @@ final class CheckpointUploadTests: XCTestCase {
         XCTAssertEqual(late, .chunkAck(ChunkAck(trialID: assign.trialID, step: 4, nextOffset: 256, status: .complete)))
         try await cluster.stop()
     }
+
+    /// Regression (worker SIGKILL mid-upload): an upload whose lease expired before its last chunk
+    /// used to stay `uploading` for good — its bytes reserved, its part file kept, and the step never
+    /// asked for again when the next attempt redid it. Now the expiry abandons it (back to `local`,
+    /// part file deleted) and the next attempt's report of the step is asked to upload it again.
+    func testUploadCutOffByAnExpiredLeaseIsAbandonedAndAskedForAgainFromTheNextAttempt() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let store = try SweepStore(readingAt: dir + "/thresher.sqlite")
+        defer { try? store.close() }
+        let lost = try cluster.worker("lost")
+        defer { lost.close() }
+        let assign = try await lost.assignment()
+        let records = [metric(ReservedMetric.checkpointBytes, 2, 300), metric("val_loss", 2, 0.5)]
+        let asked = try lost.ack(try await lost.report(assign, seq: 0, records))
+        XCTAssertEqual(asked.verdict(for: assign.trialID), .upload(step: 2))
+        let file = Self.file(300, seed: 3)
+        let first = try await lost.send(Self.chunk(assign, step: 2, file, offset: 0, count: 100))
+        XCTAssertEqual(first, .chunkAck(ChunkAck(trialID: assign.trialID, step: 2, nextOffset: 100, status: .accepted)))
+        XCTAssertEqual(try heldBytes(store, id), 300)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/uploads").count, 1)
+
+        clock.advance(16)
+        _ = try await cluster.coordinator.tick()
+        let trialID = Int64(assign.trialID)
+        XCTAssertEqual(try store.checkpoints(trial: trialID).map(\.state), [.local], "the reservation is released")
+        XCTAssertEqual(try heldBytes(store, id), 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/uploads"), [], "the part file is gone")
+        let late = try await lost.send(Self.chunk(assign, step: 2, file, offset: 100, count: 200))
+        XCTAssertEqual(late, .chunkAck(ChunkAck(trialID: assign.trialID, step: 2, nextOffset: 0, status: .refused)))
+
+        // The next attempt redoes step 2 (no stored checkpoint to resume from) and is asked for it.
+        let next = try cluster.worker("next")
+        defer { next.close() }
+        let again = try await next.assignment()
+        XCTAssertEqual(again.trialID, assign.trialID)
+        XCTAssertNil(again.resumeFrom)
+        let firstSeq: UInt64 = if case .int(let seq) = again.run["first_seq"] { UInt64(seq) } else { 1 }
+        let askedAgain = try next.ack(try await next.report(again, seq: firstSeq, records))
+        XCTAssertEqual(askedAgain.verdict(for: again.trialID), .upload(step: 2))
+        let whole = try await next.send(Self.chunk(again, step: 2, file, offset: 0, count: 300))
+        XCTAssertEqual(whole, .chunkAck(ChunkAck(trialID: again.trialID, step: 2, nextOffset: 300, status: .complete)))
+        XCTAssertEqual(try store.checkpoints(trial: trialID).map(\.state), [.stored])
+        let statistics = await cluster.coordinator.statistics
+        XCTAssertEqual(statistics.uploadsAbandoned, 1)
+        try await cluster.stop()
+    }
 }
