@@ -50,6 +50,9 @@ public actor Coordinator {
             rebuilt[sweep.id] = try Self.rebuild(sweep: sweep, store: store, now: options.clock())
         }
         sweeps = rebuilt
+        // Workers could not renew while no coordinator ran: a restart grants every held lease a
+        // full timeout from now, so a short outage does not reap (and redo) every running trial.
+        try store.extendLeases(until: options.clock().addingTimeInterval(options.leaseTimeout))
     }
 
     /// The store, for status queries and tests. Reads only; decisions go through the actor.

@@ -104,4 +104,36 @@ final class ProcessFaultTests: XCTestCase {
         XCTAssertEqual(StorageObserver.files(under: cluster.state + "/uploads").map(\.path), [], "no part file is left behind")
         XCTAssertGreaterThan(report.checkpointsVerified, 0)
     }
+
+    /// The coordinator SIGKILLed in the middle of a hyperband sweep and restarted on the same state
+    /// folder: the workers reconnect, keep their leases, and the sweep finishes with every invariant.
+    func testCoordinatorKilledMidSweepAndRestartedFinishesTheSweep() throws {
+        let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(ranks: [3, 0, 4, 1, 5, 2], steps: 8, pause: 0.15,
+                                                                           checkpointBytes: 6000, retention: Self.retention))
+        cluster.leaseTimeout = 6
+        let first = try cluster.startCoordinator()
+        try cluster.startWorker("w1")
+        try cluster.startWorker("w2")
+        let observer = StorageObserver(stateDirectory: cluster.state, budget: Self.budget)
+        // Kill once two trials have ended and others are running.
+        let midSweep = cluster.wait(timeout: 60) { store in
+            guard let sweep = try store.sweeps().first else { return false }
+            let counts = try store.trialCounts(sweep: sweep.id)
+            return (counts[.completed] ?? 0) + (counts[.stopped] ?? 0) >= 2 && (counts[.running] ?? 0) >= 1
+        }
+        XCTAssertTrue(midSweep, cluster.logs())
+        cluster.kill(first)
+        Thread.sleep(forTimeInterval: 0.5)
+        try cluster.startCoordinator()
+        let finished = cluster.waitForFinish()
+        let seen = observer.stop()
+        cluster.stopAll()
+        XCTAssertTrue(finished, cluster.logs())
+        let report = try FaultInvariants.check(state: cluster.state, budget: Self.budget, storage: seen, expectedBest: ["rank": 0])
+        print("coordinator SIGKILL mid-sweep: \(report)")
+        XCTAssertEqual(report.trials, 6)
+        XCTAssertEqual(report.trialStates[.failed] ?? 0, 0, "no trial failed because of the restart")
+        // The restart gives held leases a full timeout: the workers reconnect within it and carry on.
+        XCTAssertEqual(report.assignments, 6, "no lease was reaped over the outage")
+    }
 }
