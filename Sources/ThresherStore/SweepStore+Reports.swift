@@ -230,6 +230,15 @@ extension SweepStore {
         try read { db in try Cached.records(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
     }
 
+    /// The held (uploading or stored) checkpoints, of any sweep, whose blob has this digest: what a
+    /// corrupt blob takes down with it (content addressing lets several share one).
+    public func heldCheckpoints(digest: String) throws -> [Checkpoint] {
+        try read { db in
+            try Cached.records(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE digest = ? AND state IN ('uploading', 'stored') ORDER BY id",
+                               arguments: [digest])
+        }
+    }
+
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
     /// retention policy takes. `isLatest` marks the highest held step of each trial; `trialRunning`
     /// is true for every non-terminal trial, including one back in the queue after a lost lease,

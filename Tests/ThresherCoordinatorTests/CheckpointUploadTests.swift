@@ -189,4 +189,41 @@ final class CheckpointUploadTests: XCTestCase {
         XCTAssertEqual(statistics.uploadsAbandoned, 1)
         try await cluster.stop()
     }
+
+    /// A stored blob damaged on disk is caught when a reader starts on it (BlobRead at offset 0):
+    /// the reader gets `Error(notFound)`, never the bytes; the checkpoint is evicted (reason in its
+    /// event), the file deleted, and `statistics.corruptBlobs` counts it.
+    func testCorruptBlobIsDetectedOnReadEvictedAndNeverServed() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let worker = try cluster.worker("w")
+        defer { worker.close() }
+        let assign = try await worker.assignment()
+        let asked = try worker.ack(try await worker.report(assign, seq: 0, [metric(ReservedMetric.checkpointBytes, 1, 200), metric("val_loss", 1, 0.5)]))
+        XCTAssertEqual(asked.verdict(for: assign.trialID), .upload(step: 1))
+        let file = Self.file(200, seed: 5)
+        _ = try await worker.send(Self.chunk(assign, step: 1, file, offset: 0, count: 200))
+        let store = cluster.coordinator.sweepStore
+        let hex = Self.digest(file).hex
+        XCTAssertEqual(try store.heldCheckpoints(digest: hex).map(\.state), [.stored])
+
+        let path = try cluster.coordinator.blobStore.blobPath(hex)
+        var damaged = file
+        damaged[17] ^= 0xff
+        try Data(damaged).write(to: URL(fileURLWithPath: path))
+        let reply = try await worker.send(.blobRead(BlobRead(digest: Self.digest(file), offset: 0, maxBytes: 1000)))
+        guard case .error(let error) = reply else { return XCTFail("a corrupt blob was served: \(reply)") }
+        XCTAssertEqual(error.code, .notFound)
+        XCTAssertTrue(error.detail.contains("corrupt"), error.detail)
+        XCTAssertEqual(try store.checkpoints(trial: Int64(assign.trialID)).map(\.state), [.evicted])
+        XCTAssertEqual(try store.heldCheckpoints(sweep: id), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the corrupt file is deleted")
+        let evicted = try store.events(trial: Int64(assign.trialID)).filter { $0.kind == "checkpoint.evicted" }
+        XCTAssertTrue(evicted.contains { $0.detail.contains("blob corrupt on disk") }, "\(evicted)")
+        let statistics = await cluster.coordinator.statistics
+        XCTAssertEqual(statistics.corruptBlobs, 1)
+        try await cluster.stop()
+    }
 }
