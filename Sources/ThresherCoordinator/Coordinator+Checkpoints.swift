@@ -165,6 +165,8 @@ extension Coordinator {
             return reply(.digestMismatch, 0)
         }
         try store.setCheckpointState(checkpoint.id, to: .stored, digest: digest, reason: "upload complete", now: now())
+        // The trial's previous stored copy was kept as its resume point while this one uploaded.
+        try applyEvictions(sweep: trial.sweepId, reason: "superseded by trial \(trialID) step \(chunk.step), now stored")
         return reply(.complete, chunk.totalBytes)
     }
 }

@@ -246,7 +246,7 @@ extension SweepStore {
     public func heldCheckpoints(sweep: Int64) throws -> [HeldCheckpoint] {
         try read { db in
             let rows = try Cached.rows(db, sql: """
-                SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState,
+                SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState, c.state = 'stored' AS isStored,
                        c.step = (SELECT MAX(step) FROM checkpoints c2
                                  WHERE c2.trialId = c.trialId AND c2.state IN ('uploading', 'stored')) AS isLatest
                 FROM checkpoints c JOIN trials t ON t.id = c.trialId
@@ -256,7 +256,8 @@ extension SweepStore {
             return rows.map { row in
                 let trialState = TrialState(rawValue: row["trialState"] ?? "") ?? .failed
                 return HeldCheckpoint(id: row["id"], trial: row["trialId"], step: row["step"], metric: row["metric"],
-                                      bytes: row["bytes"], isLatest: row["isLatest"], trialRunning: !trialState.isTerminal)
+                                      bytes: row["bytes"], isLatest: row["isLatest"], trialRunning: !trialState.isTerminal,
+                                      isStored: row["isStored"])
             }
         }
     }
