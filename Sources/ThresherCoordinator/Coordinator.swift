@@ -35,6 +35,10 @@ public actor Coordinator {
     /// Blob files to delete once the batch that evicted their rows has committed (see `evict`).
     var blobDeletionsAfterCommit: [String] = []
     var uploadAbortsAfterCommit: [String] = []
+    /// When each upload was last asked for or sent a chunk (checkpoint id → time), to find
+    /// uploads of ended trials that stopped moving (`abandonStalledUploads`). In memory only: after
+    /// a restart every upload gets a fresh timeout.
+    var uploadActivity: [Int64: Date] = [:]
     /// What the coordinator refused or decided so far (counters only).
     public var statistics: CoordinatorStatistics { counters }
 
@@ -121,6 +125,7 @@ public actor Coordinator {
             let trial = try store.trial(id)
             if trial.state == .failed { try trialEnded(trial, outcome: .failed) }
         }
+        try abandonStalledUploads()
         return expired
     }
 

@@ -239,6 +239,17 @@ extension SweepStore {
         }
     }
 
+    /// Checkpoints still `uploading` whose trial has ended (completed, stopped, failed, cancelled):
+    /// uploads that may finish after `Done`, or never, if their worker is gone.
+    public func uploadingCheckpointsOfEndedTrials() throws -> [Checkpoint] {
+        try read { db in
+            try Cached.records(Checkpoint.self, db, sql: """
+                SELECT c.* FROM checkpoints c JOIN trials t ON t.id = c.trialId
+                WHERE c.state = 'uploading' AND t.state IN ('completed', 'stopped', 'failed', 'cancelled') ORDER BY c.id
+                """)
+        }
+    }
+
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
     /// retention policy takes. `isLatest` marks the highest held step of each trial; `trialRunning`
     /// is true for every non-terminal trial, including one back in the queue after a lost lease,
