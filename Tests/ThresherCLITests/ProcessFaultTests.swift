@@ -84,7 +84,7 @@ final class ProcessFaultTests: XCTestCase {
             // The last step's upload, so earlier steps have a stored copy to resume from.
             partial = StorageObserver.files(under: cluster.state + "/uploads")
                 .first { $0.path.contains("_s3_") && $0.bytes >= 1 << 20 && $0.bytes < size }
-            if partial == nil { Thread.sleep(forTimeInterval: 0.002) }
+            if partial == nil { Thread.sleep(forTimeInterval: 0.0005) }
         }
         let mid = try XCTUnwrap(partial, "never saw a partial upload\n" + cluster.logs())
         cluster.kill(victim)
@@ -145,5 +145,34 @@ final class ProcessFaultTests: XCTestCase {
         XCTAssertEqual(report.trialStates[.failed] ?? 0, 0, "no trial failed because of the restart")
         // The restart gives held leases a full timeout: the workers reconnect within it and carry on.
         XCTAssertEqual(report.assignments, 6, "no lease was reaped over the outage")
+    }
+
+    /// A worker SIGKILLed and started again at once with the same id and trial folder (what a
+    /// service manager does): the killed worker's trial program is still running when the trial,
+    /// its lease expired, is handed to the new worker and relaunched in the same trial folder.
+    func testWorkerKilledAndRestartedOnTheSameFolderWhileItsTrialProgramStillRuns() throws {
+        let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(ranks: [0], steps: 16, pause: 0.5,
+                                                                           checkpointBytes: 3000, retention: Self.retention,
+                                                                           hyperband: false))
+        try cluster.startCoordinator()
+        let first = try cluster.startWorker("w1")
+        let midTrial = cluster.wait(timeout: 60) { store in
+            guard let sweep = try store.sweeps().first else { return false }
+            return try store.trials(sweep: sweep.id, states: [.running]).contains { trial in
+                try store.checkpoints(trial: trial.id).contains { $0.state == .stored && $0.step >= 2 }
+            }
+        }
+        XCTAssertTrue(midTrial, cluster.logs())
+        cluster.kill(first)
+        try cluster.startWorker("w1")
+        let finished = cluster.waitForFinish()
+        cluster.stopAll()
+        XCTAssertTrue(finished, cluster.logs())
+        let report = try FaultInvariants.check(state: cluster.state, budget: nil, expectedBest: ["rank": 0])
+        print("worker SIGKILL, restarted on the same folder: \(report)")
+        XCTAssertEqual(report.trialStates[.completed], 1)
+        XCTAssertEqual(report.assignments, 2)
+        XCTAssertTrue(cluster.logs().contains("left running in its folder by an earlier worker"),
+                      "the killed worker's program was still running and was ended\n" + cluster.logs())
     }
 }
