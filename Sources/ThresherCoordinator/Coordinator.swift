@@ -220,7 +220,7 @@ public actor Coordinator {
         sweeps[trial.sweepId]?.policy.trialStarted(stored.index)
         // Uploads still `uploading` belong to an earlier lease (e.g. one that expired just before a
         // coordinator crash, before `tick` could abandon them): none of their chunks is accepted now.
-        try abandonUploads(trial: trial.id, reason: "trial assigned again")
+        if assignment.lease.epoch > 1 { try abandonUploads(trial: trial.id, reason: "trial assigned again") }
         var resume: ResumePoint?
         if let checkpointID = trial.resumeCheckpointId, let checkpoint = try? store.checkpoint(checkpointID),
            checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {
