@@ -24,14 +24,21 @@ extension Coordinator {
         // points per trial, so its value is looked up only at steps that have a size.
         let sizes = try store.checkpointSizes(trial: trial.id)
         guard !sizes.isEmpty else { return [] }
-        var known = Set(try store.checkpoints(trial: trial.id).map(\.step))
+        // A step with a `local` row is judged again: this report is a later attempt saving it anew
+        // (an earlier attempt's upload was abandoned when its lease ended, or it was not wanted then).
+        let rows = try store.checkpoints(trial: trial.id)
+        var known = Set(rows.filter { $0.state != .local }.map(\.step))
+        let local = Dictionary(rows.filter { $0.state == .local }.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
         var verdicts: [TrialVerdict] = []
         var seen: Set<Int64> = []
         for step in steps where seen.insert(step).inserted && !known.contains(step) {
             guard let size = sizes[step], size.isFinite, size >= 0, size < 9.0e18,
                   let value = try store.lastMetricValue(trial: trial.id, name: metricName, step: step) else { continue }
-            let checkpoint = try store.recordCheckpoint(trial: trial.id, epoch: epoch, step: step, metric: value,
-                                                        bytes: Int64(size), now: now())
+            let checkpoint = if let row = local[step] {
+                try store.reannounceCheckpoint(row.id, metric: value, bytes: Int64(size), now: now())
+            } else {
+                try store.recordCheckpoint(trial: trial.id, epoch: epoch, step: step, metric: value, bytes: Int64(size), now: now())
+            }
             known.insert(step)
             let candidate = CandidateCheckpoint(trial: trial.id, step: step, metric: value.isNaN ? nil : value,
                                                 bytes: checkpoint.bytes, isLatest: true)
@@ -42,6 +49,7 @@ extension Coordinator {
             try store.setCheckpointState(checkpoint.id, to: .uploading, digest: Self.placeholderDigest,
                                          reason: "entered the retention set", now: now())
             counters.uploadsRequested += 1
+            uploadActivity[checkpoint.id] = now()
             verdicts.append(TrialVerdict(trialID: UInt64(bitPattern: trial.id), verdict: .upload(step: step)))
         }
         return verdicts
@@ -55,6 +63,45 @@ extension Coordinator {
         if !ids.isEmpty { try evict(ids, reason: reason) }
     }
 
+    /// Gives up the uploads of a trial whose lease ended without finishing them (expiry, a
+    /// reported failure, or a new assignment): no chunk of an ended lease is accepted again, so the
+    /// reservation would hold budget for good and, if a later attempt redoes the step, block its
+    /// upload. Each row goes back to `local` (a later attempt's report of the step makes it a
+    /// candidate again) and its part file is discarded after the commit, as evictions are.
+    func abandonUploads(trial: Int64, reason: String) throws {
+        let rows = try store.checkpoints(trial: trial).filter { $0.state == .uploading }
+        guard !rows.isEmpty else { return }
+        for row in rows { try abandon(row, reason: reason) }
+        if !store.isBatching { deleteEvictedFiles() }
+    }
+
+    /// One upload given up: the row back to `local`, its part file queued for deletion after the commit.
+    private func abandon(_ row: Checkpoint, reason: String) throws {
+        try store.setCheckpointState(row.id, to: .local, reason: reason, now: now())
+        counters.uploadsAbandoned += 1
+        uploadActivity[row.id] = nil
+        for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
+            uploadAbortsAfterCommit.append(upload)
+        }
+    }
+
+    /// Gives up uploads of ended trials that have not moved for a lease timeout. Such an upload may
+    /// legitimately finish after `Done` (a trial's best checkpoint is often its last), so ending
+    /// the lease does not abandon it; but if its worker is gone, nothing else would, and its
+    /// reservation and part file would stay for good. Run from `tick`.
+    func abandonStalledUploads() throws {
+        let stalled = try store.uploadingCheckpointsOfEndedTrials()
+        for row in stalled {
+            guard let last = uploadActivity[row.id] else {
+                uploadActivity[row.id] = now()   // first seen (e.g. after a restart): a fresh timeout
+                continue
+            }
+            guard now().timeIntervalSince(last) >= options.leaseTimeout else { continue }
+            try abandon(row, reason: "upload stalled after the trial ended")
+        }
+        if !store.isBatching { deleteEvictedFiles() }
+    }
+
     /// Marks checkpoints evicted, then deletes the blobs nothing else holds and any upload in
     /// progress for them. Database first, committed: inside a group-commit batch the files go only
     /// after the batch's commit (`deleteEvictedFiles()`), so a crash or a failed commit leaves at
@@ -62,6 +109,7 @@ extension Coordinator {
     func evict(_ ids: [Int64], reason: String) throws {
         guard !ids.isEmpty else { return }
         let rows = try ids.map { try store.checkpoint($0) }
+        for id in ids { uploadActivity[id] = nil }
         for digest in try store.evict(ids, reason: reason, now: now()) where digest != Self.placeholderDigest {
             blobDeletionsAfterCommit.append(digest)
         }
@@ -122,6 +170,7 @@ extension Coordinator {
             return reply(.refused, 0)
         }
         let upload = Self.uploadPrefix(trial: trialID, step: chunk.step) + String(digest.prefix(16))
+        uploadActivity[checkpoint.id] = now()
         let size: Int64
         do {
             size = try blobs.append(upload: upload, offset: offset, bytes: chunk.data)
@@ -140,6 +189,9 @@ extension Coordinator {
             return reply(.digestMismatch, 0)
         }
         try store.setCheckpointState(checkpoint.id, to: .stored, digest: digest, reason: "upload complete", now: now())
+        uploadActivity[checkpoint.id] = nil
+        // The trial's previous stored copy was kept as its resume point while this one uploaded.
+        try applyEvictions(sweep: trial.sweepId, reason: "superseded by trial \(trialID) step \(chunk.step), now stored")
         return reply(.complete, chunk.totalBytes)
     }
 }
