@@ -1,0 +1,203 @@
+import Foundation
+import XCTest
+
+/// A real cluster for network-fault tests: a `thresher coordinator` process on a loopback TCP port,
+/// `thresher worker` processes that dial it through a `FaultProxy`, one shared token, and a sweep of
+/// deterministic command trials (`program`) that checkpoint every step and resume exactly.
+///
+/// Guarantees: every process it starts is stopped at the test's teardown (SIGKILL if still running)
+/// and the proxy is stopped; the temporary folder is removed. Coordinator and workers can be
+/// killed and restarted on the same state and folders.
+final class NetworkFaultCluster {
+    /// A stdlib-Python trial: `steps` steps of `pause` seconds; step N writes `step-N.safetensors`
+    /// (2 KB, its first line `step=N`) and then `{"step": N, "loss": (x - 0.3)² + 1/N}`. It resumes
+    /// after the step named in `THRESHER_RESUME_FROM`. The trial with x nearest 0.3 has the lowest
+    /// loss at every step, so no arrival order can change the best trial.
+    static let program = #"""
+        import json, os, sys, time
+        args = dict(a.lstrip("-").split("=", 1) for a in sys.argv[1:] if "=" in a)
+        x, steps, pause = float(args["x"]), int(args["steps"]), float(args["pause"])
+        ckpt = os.environ["THRESHER_CHECKPOINT_DIR"]
+        start = 1
+        resume = os.environ.get("THRESHER_RESUME_FROM")
+        if resume:
+            with open(resume, "rb") as f:
+                start = int(f.readline().decode().split("=")[1]) + 1
+        with open(os.environ["THRESHER_METRICS_FILE"], "a") as metrics:
+            for step in range(start, steps + 1):
+                time.sleep(pause)
+                body = ("step=%d\nx=%r\n" % (step, x)).encode() + bytes((step * 7 + i) % 251 for i in range(2000))
+                tmp = os.path.join(ckpt, ".tmp-%d" % step)
+                with open(tmp, "wb") as f:
+                    f.write(body)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.rename(tmp, os.path.join(ckpt, "step-%d.safetensors" % step))
+                metrics.write(json.dumps({"step": step, "loss": (x - 0.3) ** 2 + 1.0 / step}) + "\n")
+                metrics.flush()
+        """#
+
+    /// The loss the program reports for `x` at `step`.
+    static func expectedLoss(x: Double, step: Int) -> Double { (x - 0.3) * (x - 0.3) + 1.0 / Double(step) }
+
+    let folder: String
+    let coordinatorPort: UInt16
+    let proxy: FaultProxy
+    let xs: [Double]
+    let steps: Int
+    let maxBytes: Int
+    var state: String { folder + "/state" }
+    var token: String { folder + "/cluster.token" }
+    private(set) var coordinator: Process?
+    private(set) var workers: [String: Process] = [:]
+    private var everyProcess: [Process] = []
+    private let testCase: XCTestCase
+    private let leaseTimeout: Double
+
+    /// Writes the program, the sweep (`xs` as a grid, `steps` steps of `pause` s each) and a token
+    /// into a fresh folder and starts the proxy; nothing runs yet.
+    init(for testCase: XCTestCase, xs: [Double], steps: Int, pause: Double, leaseTimeout: Double = 3,
+         maxBytes: Int = 200_000, proxySeed: UInt64 = 1) throws {
+        self.testCase = testCase
+        self.xs = xs
+        self.steps = steps
+        self.maxBytes = maxBytes
+        self.leaseTimeout = leaseTimeout
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-net-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        coordinatorPort = try Self.freePort()
+        proxy = try FaultProxy(upstreamPort: coordinatorPort, seed: proxySeed)
+        try Self.program.write(toFile: folder + "/trial.py", atomically: true, encoding: .utf8)
+        let values = xs.map { String($0) }.joined(separator: ", ")
+        try """
+            program: trial.py
+            method: grid
+            metric: {name: loss, goal: minimize}
+            command: [python3, "${program}", "${args}"]
+            parameters:
+              x: {values: [\(values)]}
+              steps: {value: \(steps)}
+              pause: {value: \(pause)}
+            thresher:
+              seed: 5
+              retention: {keep_top_k: 2, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: \(maxBytes)}
+            """.write(toFile: folder + "/net.yaml", atomically: true, encoding: .utf8)
+        let made = try ThresherProcess.run(["token", "new", "--out", token])
+        guard made.status == 0 else { throw XCTSkip("thresher token new failed: \(made.stderr)") }
+        let folder = self.folder, proxy = self.proxy
+        testCase.addTeardownBlock { [self] in
+            for process in everyProcess where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            for process in everyProcess { process.waitUntilExit() }
+            proxy.stop()
+            if ProcessInfo.processInfo.environment["THRESHER_KEEP_TEST_FOLDERS"] == nil {
+                try? FileManager.default.removeItem(atPath: folder)
+            }
+        }
+    }
+
+    /// Starts (or restarts, on the same state) the coordinator, submitting the sweep; it listens on
+    /// `listen` (default: the loopback port behind the proxy), inside `namespace` when given.
+    func startCoordinator(listen: String? = nil, namespace: String? = nil) throws {
+        let process = try start(["coordinator", "--listen", listen ?? "tcp://127.0.0.1:\(coordinatorPort)", "--state", state,
+                                  "--token-file", token, "--sweep", "net.yaml", "--lease-timeout", String(leaseTimeout)],
+                                 log: "coordinator.log", namespace: namespace)
+        coordinator = process
+    }
+
+    /// Starts (or restarts) worker `id` with `slots` slots, dialing `url` (default: the proxy),
+    /// inside `namespace` when given.
+    @discardableResult
+    func startWorker(_ id: String, slots: Int = 1, url: String? = nil, namespace: String? = nil) throws -> Process {
+        let process = try start(["worker", "--connect", url ?? "tcp://127.0.0.1:\(proxy.port)", "--token-file", token,
+                                 "--slots", String(slots), "--folder", folder + "/" + id, "--id", id],
+                                log: id + ".log", namespace: namespace)
+        workers[id] = process
+        return process
+    }
+
+    /// SIGKILLs `process` and reaps it.
+    func kill9(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// `ip netns exec` replaces itself with the program, so the process id is the program's own.
+    private func start(_ arguments: [String], log: String, namespace: String?) throws -> Process {
+        let process = Process()
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace, try ThresherProcess.executable().path] + arguments
+        } else {
+            process.executableURL = try ThresherProcess.executable()
+            process.arguments = arguments
+        }
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let path = folder + "/" + log
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        everyProcess.append(process)
+        return process
+    }
+
+    /// The sweep's status document (`thresher status net --json`, read-only from the state), or nil
+    /// while the store does not have it yet.
+    func status() -> [String: Any]? {
+        guard let output = try? ThresherProcess.run(["status", "net", "--state", state, "--json"]), output.status == 0 else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+    }
+
+    /// Polls the status every `every` seconds (running `during` between polls) until the sweep has
+    /// finished or `timeout` seconds passed; returns the last status.
+    @discardableResult
+    func waitUntilFinished(timeout: TimeInterval, every: TimeInterval = 1, during: () -> Void = {}) -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: [String: Any]?
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: every)
+            during()
+            last = status() ?? last
+            if last?["state"] as? String == "finished" { break }
+        }
+        return last
+    }
+
+    /// Every stored metric value of the sweep (`thresher export --format jsonl`).
+    func exportedRows() throws -> [[String: Any]] {
+        let output = try ThresherProcess.run(["export", "net", "--state", state, "--format", "jsonl"])
+        guard output.status == 0 else { throw ClusterError.command("export", output.stderr) }
+        return output.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// The text of a log in the folder (empty when missing).
+    func log(_ name: String) -> String {
+        (try? String(contentsOfFile: folder + "/" + name + ".log", encoding: .utf8)) ?? ""
+    }
+
+    /// Every log, for a failure message.
+    func allLogs() -> String {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
+        return names.map { "--- \($0)\n" + (((try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)) ?? "").suffix(6_000)) }
+            .joined(separator: "\n")
+    }
+
+    enum ClusterError: Error { case command(String, String) }
+
+    /// A TCP port nothing listens on right now (bound, read and released).
+    static func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { throw FaultProxy.ProxyError.system("bind", errno) }
+        return UInt16(bigEndian: address.sin_port)
+    }
+}
