@@ -60,6 +60,7 @@ final class ProxyFaultTests: XCTestCase {
         XCTAssertEqual(ledger.completedTrials, cluster.xs.count, ledger.problems.joined(separator: "\n") + cluster.allLogs(), file: file, line: line)
         XCTAssertEqual(ledger.duplicates, 0, ledger.problems.joined(separator: "\n"), file: file, line: line)
         XCTAssertEqual(ledger.lost, 0, ledger.problems.joined(separator: "\n"), file: file, line: line)
+        XCTAssertEqual(ledger.unannounced, 0, ledger.problems.joined(separator: "\n"), file: file, line: line)
         XCTAssertEqual(ledger.wrongValues, 0, ledger.problems.joined(separator: "\n"), file: file, line: line)
         XCTAssertEqual(ledger.bestX, 0.3, file: file, line: line)
         let fetch = try ThresherProcess.run(["fetch", "net", "--state", cluster.state, "--best", "2", "--out", cluster.folder + "/best"])
