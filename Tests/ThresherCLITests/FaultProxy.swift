@@ -25,6 +25,7 @@ final class FaultProxy: @unchecked Sendable {
     /// The port the proxy listens on (127.0.0.1).
     let port: UInt16
     private let upstreamPort: UInt16
+    private let upstreamAddress: UInt32
     private let listener: Int32
     private let lock = NSCondition()
     private var generator: SeededGenerator
@@ -35,8 +36,12 @@ final class FaultProxy: @unchecked Sendable {
     /// Counts, for the test's printout: connections accepted, connections cut, bytes forwarded.
     private(set) var accepted = 0, cuts = 0, forwardedBytes = 0
 
-    /// Listens on 127.0.0.1 (an ephemeral port) and forwards to 127.0.0.1:`upstreamPort`.
-    init(upstreamPort: UInt16, seed: UInt64) throws {
+    /// Listens on 127.0.0.1 (an ephemeral port) and forwards to `upstreamHost`:`upstreamPort`
+    /// (an IPv4 address).
+    init(upstreamHost: String = "127.0.0.1", upstreamPort: UInt16, seed: UInt64) throws {
+        var parsed = in_addr()
+        guard inet_pton(AF_INET, upstreamHost, &parsed) == 1 else { throw ProxyError.badAddress(upstreamHost) }
+        upstreamAddress = parsed.s_addr
         self.upstreamPort = upstreamPort
         generator = SeededGenerator(seed: seed)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -120,7 +125,7 @@ final class FaultProxy: @unchecked Sendable {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
             lock.lock(); let refuseNow = refusing; lock.unlock()
-            guard !refuseNow, let upstream = Self.connectUpstream(upstreamPort) else {
+            guard !refuseNow, let upstream = Self.connect(address: upstreamAddress, port: upstreamPort) else {
                 Self.reset(client); close(client); continue
             }
             lock.lock()
@@ -203,12 +208,14 @@ final class FaultProxy: @unchecked Sendable {
         return address
     }
 
-    private static func connectUpstream(_ port: UInt16) -> Int32? {
+    /// A connected socket to `address` (network byte order):`port`, or nil.
+    private static func connect(address networkOrder: UInt32, port: UInt16) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         var address = loopback(port: port)
+        address.sin_addr.s_addr = networkOrder
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { close(fd); return nil }
         return fd
@@ -234,8 +241,12 @@ final class FaultProxy: @unchecked Sendable {
 
     enum ProxyError: Error, CustomStringConvertible {
         case system(String, Int32)
+        case badAddress(String)
         var description: String {
-            switch self { case .system(let call, let code): return "\(call): \(String(cString: strerror(code)))" }
+            switch self {
+            case .system(let call, let code): return "\(call): \(String(cString: strerror(code)))"
+            case .badAddress(let text): return "not an IPv4 address: \(text)"
+            }
         }
     }
 }

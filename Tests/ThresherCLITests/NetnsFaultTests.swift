@@ -12,9 +12,10 @@ final class NetnsFaultTests: XCTestCase {
     /// drop the trial) and it carries on with new trials.
     func testPartitionedWorkerIsFencedAndItsTrialFinishesElsewhere() throws {
         let hosts = try NetnsHosts(count: 3, for: self)
-        let cluster = try NetworkFaultCluster(for: self, xs: Self.xs(10), steps: 16, pause: 0.25, leaseTimeout: 3)
-        let url = "tcp://\(hosts.address(1)):7700"
-        try cluster.startCoordinator(listen: url, namespace: hosts.name(1))
+        let cluster = try NetworkFaultCluster(for: self, xs: Self.xs(10), steps: 16, pause: 0.25, leaseTimeout: 3,
+                                              coordinatorHost: hosts.address(1), coordinatorNamespace: hosts.name(1))
+        let url = cluster.coordinatorURL
+        try cluster.startCoordinator()
         try cluster.startWorker("h2", url: url, namespace: hosts.name(2))
         try cluster.startWorker("h3", url: url, namespace: hosts.name(3))
 
@@ -69,10 +70,11 @@ final class NetnsFaultTests: XCTestCase {
     /// 10 % of host 2's packets dropped both ways for the whole sweep: it completes, every value once.
     func testSweepCompletesThroughTenPercentPacketLoss() throws {
         let hosts = try NetnsHosts(count: 3, for: self)
-        let cluster = try NetworkFaultCluster(for: self, xs: Self.xs(6), steps: 8, pause: 0.1, leaseTimeout: 10)
-        let url = "tcp://\(hosts.address(1)):7700"
+        let cluster = try NetworkFaultCluster(for: self, xs: Self.xs(6), steps: 10, pause: 0.1, leaseTimeout: 10,
+                                              coordinatorHost: hosts.address(1), coordinatorNamespace: hosts.name(1))
+        let url = cluster.coordinatorURL
         try hosts.loss(2, probability: 0.1)
-        try cluster.startCoordinator(listen: url, namespace: hosts.name(1))
+        try cluster.startCoordinator()
         try cluster.startWorker("h2", url: url, namespace: hosts.name(2))
         try cluster.startWorker("h3", url: url, namespace: hosts.name(3))
         let status = cluster.waitUntilFinished(timeout: 300)

@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// Hosts in network namespaces on one bridge (10.200.0.0/24, see ../shared/PLATFORM.md): host i
-/// is namespace `thr<tag>n<i>` at 10.200.0.(20 + i). The bridge itself has no address, so the
-/// hosts reach only each other and two tests' bridges never clash in the root namespace. Faults are iptables rules inside a host's own
+/// is namespace `thr<tag>n<i>` at 10.200.0.(20 + i). The bridge has no address unless
+/// `reachFromHere()` gives it one, so the hosts reach only each other. Faults are iptables rules inside a host's own
 /// namespace, so nothing outside the namespaces the test made is touched.
 ///
 /// Guarantees: `init` throws `XCTSkip` (with the reason) where `ip netns add` or iptables is not
@@ -40,6 +40,12 @@ final class NetnsHosts {
             try must(["-n", name(i), "link", "set", "eth0", "up"])
             try must(["-n", name(i), "link", "set", "lo", "up"])
         }
+    }
+
+    /// Gives the bridge 10.200.0.2/24, so this (the root) namespace reaches the hosts, e.g. a
+    /// `FaultProxy` here forwarding to a coordinator on host 1.
+    func reachFromHere() throws {
+        try must(["addr", "add", "10.200.0.2/24", "dev", bridge])
     }
 
     /// The namespace of host `i` (1-based).

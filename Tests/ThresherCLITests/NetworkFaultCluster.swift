@@ -42,6 +42,10 @@ final class NetworkFaultCluster {
 
     let folder: String
     let coordinatorPort: UInt16
+    /// Where the coordinator listens (and the proxy forwards to), and its namespace if any.
+    let coordinatorHost: String
+    let coordinatorNamespace: String?
+    var coordinatorURL: String { "tcp://\(coordinatorHost):\(coordinatorPort)" }
     let proxy: FaultProxy
     let xs: [Double]
     let steps: Int
@@ -55,9 +59,13 @@ final class NetworkFaultCluster {
     private let leaseTimeout: Double
 
     /// Writes the program, the sweep (`xs` as a grid, `steps` steps of `pause` s each) and a token
-    /// into a fresh folder and starts the proxy; nothing runs yet.
+    /// into a fresh folder and starts the proxy; nothing runs yet. The coordinator will listen on
+    /// `coordinatorHost` (inside `coordinatorNamespace` when given).
     init(for testCase: XCTestCase, xs: [Double], steps: Int, pause: Double, leaseTimeout: Double = 3,
-         maxBytes: Int = 200_000, proxySeed: UInt64 = 1) throws {
+         maxBytes: Int = 200_000, proxySeed: UInt64 = 1,
+         coordinatorHost: String = "127.0.0.1", coordinatorNamespace: String? = nil) throws {
+        self.coordinatorHost = coordinatorHost
+        self.coordinatorNamespace = coordinatorNamespace
         self.testCase = testCase
         self.xs = xs
         self.steps = steps
@@ -66,7 +74,7 @@ final class NetworkFaultCluster {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-net-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         coordinatorPort = try Self.freePort()
-        proxy = try FaultProxy(upstreamPort: coordinatorPort, seed: proxySeed)
+        proxy = try FaultProxy(upstreamHost: coordinatorHost, upstreamPort: coordinatorPort, seed: proxySeed)
         try Self.program.write(toFile: folder + "/trial.py", atomically: true, encoding: .utf8)
         let values = xs.map { String($0) }.joined(separator: ", ")
         try """
@@ -95,12 +103,11 @@ final class NetworkFaultCluster {
         }
     }
 
-    /// Starts (or restarts, on the same state) the coordinator, submitting the sweep; it listens on
-    /// `listen` (default: the loopback port behind the proxy), inside `namespace` when given.
-    func startCoordinator(listen: String? = nil, namespace: String? = nil) throws {
-        let process = try start(["coordinator", "--listen", listen ?? "tcp://127.0.0.1:\(coordinatorPort)", "--state", state,
+    /// Starts (or restarts, on the same state) the coordinator on `coordinatorURL`, submitting the sweep.
+    func startCoordinator() throws {
+        let process = try start(["coordinator", "--listen", coordinatorURL, "--state", state,
                                   "--token-file", token, "--sweep", "net.yaml", "--lease-timeout", String(leaseTimeout)],
-                                 log: "coordinator.log", namespace: namespace)
+                                 log: "coordinator.log", namespace: coordinatorNamespace)
         coordinator = process
     }
 

@@ -16,13 +16,21 @@ struct SoakFaultSchedule {
         case stall = "proxy: stall"
         /// 100 ± 80 ms per chunk through the proxy for a few seconds.
         case delayBurst = "proxy: delay/jitter burst"
+        /// iptables `statistic` DROP of 10–30 % of the packets of a worker host (a network
+        /// namespace) for a few seconds; only where namespaces are permitted.
+        case packetLoss = "netns: packet loss burst"
     }
 
     private var generator: SeededGenerator
     /// Relative weights: process kills are the most damaging, so rarer than network blips.
-    private let weights: [(Kind, Int)] = [(.workerKill, 3), (.coordinatorKill, 1), (.connectionCut, 3), (.stall, 2), (.delayBurst, 2)]
+    private let weights: [(Kind, Int)]
 
-    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+    /// `packetLoss`: whether that kind is drawn (it needs a worker in a network namespace).
+    init(seed: UInt64, packetLoss: Bool) {
+        generator = SeededGenerator(seed: seed)
+        weights = [(.workerKill, 3), (.coordinatorKill, 1), (.connectionCut, 3), (.stall, 2), (.delayBurst, 2)]
+            + (packetLoss ? [(.packetLoss, 2)] : [])
+    }
 
     /// Seconds until the next fault: uniform in [`minimum`, `maximum`).
     mutating func nextPause(minimum: Double = 1.5, maximum: Double = 4) -> Double {

@@ -3,7 +3,8 @@ import XCTest
 
 /// The soak: many short checkpointing trials on a real coordinator and real workers while a seeded
 /// schedule injects a fault every few seconds (worker and coordinator SIGKILL with restart, every
-/// connection cut, stalls, delay bursts). Runs only when `THRESHER_SOAK_SECONDS` is set (the
+/// connection cut, stalls, delay bursts, and — where network namespaces are permitted — packet-loss
+/// bursts on a worker host in its own namespace, with the coordinator in another). Runs only when `THRESHER_SOAK_SECONDS` is set (the
 /// seconds of faults; the trial count scales with it: about 1,000 for 600 s); `scripts/soak SECONDS`
 /// runs it. `THRESHER_SOAK_SEED` picks the fault sequence (default 1).
 ///
@@ -21,16 +22,31 @@ final class SoakTests: XCTestCase {
         // ~1.7 trials per second of faults, a multiple of 10 so that x = 0.3 is on the grid.
         let trialCount = max(50, Int(seconds * 1.7) / 10 * 10)
         let xs = (0..<trialCount).map { Double($0) / Double(trialCount) }
+        // Where namespaces are permitted: the coordinator on host 1, the last worker on host 2 (dialing
+        // it directly, so packet loss can hit it), the others through the proxy from here.
+        let hosts = try? NetnsHosts(count: 2, for: self)
+        if hosts == nil { print("soak: network namespaces not permitted here; no packet-loss faults") }
+        try hosts?.reachFromHere()
         let cluster = try NetworkFaultCluster(for: self, xs: xs, steps: 10, pause: 0.15, leaseTimeout: 3,
-                                              maxBytes: Self.budget, proxySeed: seed)
+                                              maxBytes: Self.budget, proxySeed: seed,
+                                              coordinatorHost: hosts?.address(1) ?? "127.0.0.1", coordinatorNamespace: hosts?.name(1))
         try cluster.startCoordinator()
         let ids = (1...Self.workerCount).map { "w\($0)" }
-        for id in ids { try cluster.startWorker(id) }
+        let lossHostWorker = hosts == nil ? nil : ids.last
+        func startWorker(_ id: String) throws {
+            if let hosts, id == lossHostWorker {
+                try cluster.startWorker(id, url: cluster.coordinatorURL, namespace: hosts.name(2))
+            } else {
+                try cluster.startWorker(id)
+            }
+        }
+        for id in ids { try startWorker(id) }
         let observer = StoragePeakObserver(state: cluster.state)
         defer { observer.stop() }
 
-        var schedule = SoakFaultSchedule(seed: seed)
+        var schedule = SoakFaultSchedule(seed: seed, packetLoss: hosts != nil)
         var injected: [SoakFaultSchedule.Kind: Int] = [:]
+        var droppedPackets = 0
         let start = Date()
         var finished = false
         while Date().timeIntervalSince(start) < seconds && !finished {
@@ -42,7 +58,7 @@ final class SoakTests: XCTestCase {
                 let id = ids[schedule.index(below: ids.count)]
                 if let process = cluster.workers[id] { cluster.kill9(process) }
                 Thread.sleep(forTimeInterval: schedule.duration(0.2, 1.5))
-                try cluster.startWorker(id)
+                try startWorker(id)
             case .coordinatorKill:
                 if let process = cluster.coordinator { cluster.kill9(process) }
                 Thread.sleep(forTimeInterval: schedule.duration(0.2, 1.5))
@@ -57,6 +73,12 @@ final class SoakTests: XCTestCase {
                 cluster.proxy.delay(milliseconds: 100, jitter: 80)
                 Thread.sleep(forTimeInterval: schedule.duration(1, 4))
                 cluster.proxy.delay(milliseconds: 0)
+            case .packetLoss:
+                guard let hosts else { break }
+                try hosts.loss(2, probability: schedule.duration(0.1, 0.3))
+                Thread.sleep(forTimeInterval: schedule.duration(2, 6))
+                droppedPackets += hosts.droppedPackets(2)
+                try hosts.heal(2)
             }
             finished = cluster.status()?["state"] as? String == "finished"
         }
@@ -78,6 +100,7 @@ final class SoakTests: XCTestCase {
         report.append("faults injected: \(injected.values.reduce(0, +))")
         for kind in SoakFaultSchedule.Kind.allCases { report.append("  \(kind.rawValue): \(injected[kind] ?? 0)") }
         report.append("proxy: \(cluster.proxy.accepted) connections accepted, \(cluster.proxy.cuts) cut")
+        if hosts != nil { report.append("netns: \(droppedPackets) packets dropped on worker host 2 (w\(Self.workerCount))") }
         report.append("trials completed: \(ledger.completedTrials) of \(trialCount) (\(trials.filter { ($0["attempts"] as? Int ?? 0) > 0 }.count) ran more than once)")
         report.append("metrics stored: \(ledger.storedValues) values (\(ledger.redone) redone after a resume, each identical)")
         report.append("duplicates: \(ledger.duplicates)")
