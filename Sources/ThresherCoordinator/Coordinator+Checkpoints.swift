@@ -24,14 +24,21 @@ extension Coordinator {
         // points per trial, so its value is looked up only at steps that have a size.
         let sizes = try store.checkpointSizes(trial: trial.id)
         guard !sizes.isEmpty else { return [] }
-        var known = Set(try store.checkpoints(trial: trial.id).map(\.step))
+        // A step with a `local` row is judged again: this report is a later attempt saving it anew
+        // (an earlier attempt's upload was abandoned when its lease ended, or it was not wanted then).
+        let rows = try store.checkpoints(trial: trial.id)
+        var known = Set(rows.filter { $0.state != .local }.map(\.step))
+        let local = Dictionary(rows.filter { $0.state == .local }.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
         var verdicts: [TrialVerdict] = []
         var seen: Set<Int64> = []
         for step in steps where seen.insert(step).inserted && !known.contains(step) {
             guard let size = sizes[step], size.isFinite, size >= 0, size < 9.0e18,
                   let value = try store.lastMetricValue(trial: trial.id, name: metricName, step: step) else { continue }
-            let checkpoint = try store.recordCheckpoint(trial: trial.id, epoch: epoch, step: step, metric: value,
-                                                        bytes: Int64(size), now: now())
+            let checkpoint = if let row = local[step] {
+                try store.reannounceCheckpoint(row.id, metric: value, bytes: Int64(size), now: now())
+            } else {
+                try store.recordCheckpoint(trial: trial.id, epoch: epoch, step: step, metric: value, bytes: Int64(size), now: now())
+            }
             known.insert(step)
             let candidate = CandidateCheckpoint(trial: trial.id, step: step, metric: value.isNaN ? nil : value,
                                                 bytes: checkpoint.bytes, isLatest: true)
@@ -53,6 +60,24 @@ extension Coordinator {
         guard let runtime = sweeps[sweep] else { return }
         let ids = runtime.retention.evictions(after: try store.heldCheckpoints(sweep: sweep))
         if !ids.isEmpty { try evict(ids, reason: reason) }
+    }
+
+    /// Gives up the uploads of a trial whose lease ended without finishing them (expiry, a
+    /// reported failure, or a new assignment): no chunk of an ended lease is accepted again, so the
+    /// reservation would hold budget for good and, if a later attempt redoes the step, block its
+    /// upload. Each row goes back to `local` (a later attempt's report of the step makes it a
+    /// candidate again) and its part file is discarded after the commit, as evictions are.
+    func abandonUploads(trial: Int64, reason: String) throws {
+        let rows = try store.checkpoints(trial: trial).filter { $0.state == .uploading }
+        guard !rows.isEmpty else { return }
+        for row in rows {
+            try store.setCheckpointState(row.id, to: .local, reason: reason, now: now())
+            counters.uploadsAbandoned += 1
+            for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
+                uploadAbortsAfterCommit.append(upload)
+            }
+        }
+        if !store.isBatching { deleteEvictedFiles() }
     }
 
     /// Marks checkpoints evicted, then deletes the blobs nothing else holds and any upload in

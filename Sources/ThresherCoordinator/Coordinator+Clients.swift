@@ -167,6 +167,15 @@ extension Coordinator {
         guard BlobStore.isValidDigest(hex), try blobs.contains(hex) else {
             throw RequestError(code: .notFound, detail: "no stored checkpoint has SHA-256 \(hex) (evicted, or never stored)")
         }
+        if read.offset == 0 {
+            // Whoever reads from the start is about to trust the whole file (a worker resuming, a
+            // fetch): check it first, so a blob damaged on disk is caught here and taken out of the
+            // retention set rather than found only by the reader's own digest check.
+            do { try blobs.verify(hex) } catch BlobStoreError.corrupt(_, let actual) {
+                try discardCorruptBlob(hex, actual: actual)
+                throw RequestError(code: .notFound, detail: "the stored checkpoint \(hex) is corrupt on disk (its SHA-256 is now \(actual)); it was evicted")
+            }
+        }
         let total = try blobs.size(hex)
         guard let offset = Int64(exactly: read.offset), offset <= total else {
             throw RequestError(code: .invalidRequest, detail: "offset \(read.offset) is past the end of the \(total)-byte blob \(hex)")
@@ -174,6 +183,19 @@ extension Coordinator {
         let count = Int(min(Int64(min(Int(read.maxBytes), Self.maxBlobPiece)), total - offset))
         let bytes = count > 0 ? try blobs.readChunk(hex, offset: offset, count: count) : []
         return .blobData(BlobData(digest: read.digest, offset: read.offset, totalBytes: UInt64(total), data: bytes))
+    }
+
+    /// A blob that no longer hashes to its name: every checkpoint held under it is evicted (one
+    /// transaction, with the reason in each `checkpoint.evicted` event) and the file deleted after
+    /// the commit; counted in `statistics.corruptBlobs` and logged as an error. A trial that would
+    /// have resumed from it starts over from its first step instead.
+    func discardCorruptBlob(_ digest: String, actual: String) throws {
+        counters.corruptBlobs += 1
+        options.logger.error("checkpoint blob \(digest) is corrupt on disk (SHA-256 now \(actual)); evicting it")
+        let ids = try store.heldCheckpoints(digest: digest).map(\.id)
+        try evict(ids, reason: "blob corrupt on disk: SHA-256 is \(actual)")
+        // `evict` deletes only blobs no held checkpoint shares; all sharers are gone, so it goes.
+        if ids.isEmpty { try? blobs.delete(digest) }
     }
 
     // MARK: Helpers

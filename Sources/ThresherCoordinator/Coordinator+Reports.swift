@@ -94,6 +94,7 @@ extension Coordinator {
         let (trialID, epoch) = try ids(failed.trialID, failed.leaseEpoch)
         let reason = failed.exitCode.map { "\(failed.reason) (exit \($0))" } ?? failed.reason
         let state = try store.fail(trial: trialID, epoch: epoch, error: reason, now: now())
+        try abandonUploads(trial: trialID, reason: "attempt failed")
         // Back in the queue: the policy keeps its state and the trial resumes. Failed for good: it ended.
         if state == .failed { try trialEnded(try store.trial(trialID), outcome: .failed) }
         return .ack(Ack(ackedSeq: 0, verdicts: takeVerdicts(worker: worker)))

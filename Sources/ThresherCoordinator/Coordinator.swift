@@ -50,6 +50,9 @@ public actor Coordinator {
             rebuilt[sweep.id] = try Self.rebuild(sweep: sweep, store: store, now: options.clock())
         }
         sweeps = rebuilt
+        // Workers could not renew while no coordinator ran: a restart grants every held lease a
+        // full timeout from now, so a short outage does not reap (and redo) every running trial.
+        try store.extendLeases(until: options.clock().addingTimeInterval(options.leaseTimeout))
     }
 
     /// The store, for status queries and tests. Reads only; decisions go through the actor.
@@ -114,6 +117,7 @@ public actor Coordinator {
     public func tick() throws -> [Int64] {
         let expired = try store.expireLeases(now: now())
         for id in expired {
+            try abandonUploads(trial: id, reason: "lease expired")
             let trial = try store.trial(id)
             if trial.state == .failed { try trialEnded(trial, outcome: .failed) }
         }
@@ -173,6 +177,9 @@ public actor Coordinator {
             throw RequestError(code: .internalError, detail: "trial \(trial.id): \(error)")
         }
         sweeps[trial.sweepId]?.policy.trialStarted(stored.index)
+        // Uploads still `uploading` belong to an earlier lease (e.g. one that expired just before a
+        // coordinator crash, before `tick` could abandon them): none of their chunks is accepted now.
+        try abandonUploads(trial: trial.id, reason: "trial assigned again")
         var resume: ResumePoint?
         if let checkpointID = trial.resumeCheckpointId, let checkpoint = try? store.checkpoint(checkpointID),
            checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {

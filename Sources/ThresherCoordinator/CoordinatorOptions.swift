@@ -55,6 +55,10 @@ public struct CoordinatorStatistics: Sendable, Equatable {
     public var reportsDuplicate = 0
     public var stopsDecided = 0
     public var uploadsRequested = 0
+    /// Uploads given up because their lease ended before the last chunk (see `abandonUploads`).
+    public var uploadsAbandoned = 0
+    /// Stored blobs found not to match their digest (`BlobRead` from offset 0) and evicted.
+    public var corruptBlobs = 0
     /// Group commits (`handle(batch:)`) that succeeded, and the requests they answered.
     public var batchesCommitted = 0
     public var requestsBatched = 0

@@ -49,6 +49,19 @@ extension SweepStore {
         }
     }
 
+    /// The lease epoch each of the trial's stored reports was sent under, by seq. A report is
+    /// stored under exactly one epoch; fault tests use this to tell a step redone by a later
+    /// attempt (a new epoch) from a step stored twice by one attempt (which must never happen).
+    public func reportEpochs(trial: Int64) throws -> [Int64: Int64] {
+        try read { db in
+            var epochs: [Int64: Int64] = [:]
+            for row in try Cached.rows(db, sql: "SELECT seq, epoch FROM metric_reports WHERE trialId = ?", arguments: [trial]) {
+                epochs[row[0]] = row[1]
+            }
+            return epochs
+        }
+    }
+
     /// The trial's announced checkpoint sizes (`checkpointSizeMetric` records) by step, the last in
     /// report order for each step; NaN for an announced NaN. A few rows, for the hot path.
     public func checkpointSizes(trial: Int64) throws -> [Int64: Double] {
@@ -155,6 +168,24 @@ extension SweepStore {
         }
     }
 
+    /// A later attempt of the trial saved the step again: a `local` checkpoint row (never uploaded,
+    /// or an upload abandoned when its lease ended) takes the new announcement's metric and size, so
+    /// the retention policy judges, and the budget reserves, what the new attempt will send.
+    /// Throws `invalidCheckpointTransition` for a row that is not `local`.
+    public func reannounceCheckpoint(_ id: Int64, metric: Double?, bytes: Int64, now: Date) throws -> Checkpoint {
+        guard bytes >= 0 else { throw StoreError.invalidArgument("checkpoint size must be non-negative, got \(bytes)") }
+        return try write { db in
+            let current = try Self.checkpoint(db, id)
+            guard current.state == .local else {
+                throw StoreError.invalidCheckpointTransition(checkpoint: id, from: current.state, to: .local)
+            }
+            let storedMetric: Double? = metric.flatMap { $0.isNaN ? nil : $0 }
+            try db.run(sql: "UPDATE checkpoints SET metric = ?, bytes = ?, updatedAt = ? WHERE id = ?",
+                       arguments: [storedMetric, bytes, now.timeIntervalSince1970, id])
+            return try Self.checkpoint(db, id)
+        }
+    }
+
     /// Marks several checkpoints evicted in one transaction (a retention decision is applied whole
     /// or not at all). Unknown ids throw and nothing is changed; already evicted ones are skipped.
     /// Returns the digests whose blobs may now be deleted (those no other held checkpoint shares).
@@ -197,6 +228,15 @@ extension SweepStore {
     /// A trial's checkpoints by step.
     public func checkpoints(trial: Int64) throws -> [Checkpoint] {
         try read { db in try Cached.records(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE trialId = ? ORDER BY step", arguments: [trial]) }
+    }
+
+    /// The held (uploading or stored) checkpoints, of any sweep, whose blob has this digest: what a
+    /// corrupt blob takes down with it (content addressing lets several share one).
+    public func heldCheckpoints(digest: String) throws -> [Checkpoint] {
+        try read { db in
+            try Cached.records(Checkpoint.self, db, sql: "SELECT * FROM checkpoints WHERE digest = ? AND state IN ('uploading', 'stored') ORDER BY id",
+                               arguments: [digest])
+        }
     }
 
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the

@@ -58,6 +58,21 @@ extension SweepStore {
         }
     }
 
+    /// Moves the expiry of every held lease (assigned or running) that ends before `until` to
+    /// `until`; epochs are unchanged, so fencing is too. For a coordinator starting on an existing
+    /// state folder: no worker could renew while it was down, so each lease gets a full timeout
+    /// from the restart instead of being reaped for the outage. No event (renewals log none).
+    /// Returns how many leases were extended.
+    @discardableResult
+    public func extendLeases(until: Date) throws -> Int {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE trials SET leaseExpiry = ? WHERE state IN ('assigned', 'running') AND leaseExpiry < ?
+                """, arguments: [until.timeIntervalSince1970, until.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
     /// Ends every lease that expired by `now` (`leaseExpiry <= now`). Each such trial counts a failed
     /// attempt: it goes back to pending (resuming from its latest stored checkpoint) or, once
     /// `attempts` reaches `maxAttempts`, to failed with the expiry as its last error.

@@ -125,7 +125,9 @@ struct ResumeDownload {
         throw lastError
     }
 
-    private static func beat(_ keepAlive: KeepAlive, client: ClusterClient, timeout: Duration) async {
+    /// Sends `keepAlive`'s heartbeat every `keepAlive.every` until cancelled (also used while a
+    /// local resume checkpoint is hashed).
+    static func beat(_ keepAlive: KeepAlive, client: ClusterClient, timeout: Duration) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: keepAlive.every)
             if Task.isCancelled { return }

@@ -153,13 +153,21 @@ public actor WorkerAgent {
         } catch {
             return await reportUnstartable(assign, reason: "bad assignment: \(error)")
         }
-        var resume = Self.resumePath(assign.resumeFrom, folder: folder, logger: logger)
+        let keepAlive = ResumeDownload.KeepAlive(
+            trial: HeldTrial(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch, step: -1), every: heartbeatEvery,
+            verdicts: { verdicts in await self.apply(verdicts) })
+        var resume: String?
+        if let point = assign.resumeFrom {
+            // Hashing a large local checkpoint takes seconds: off the actor (heartbeats of the other
+            // trials go on), with the new trial's own lease kept alive meanwhile — it is not in
+            // `trials` yet, so the heartbeat loop does not name it.
+            let beating = Task { [client, options] in await ResumeDownload.beat(keepAlive, client: client, timeout: options.requestTimeout) }
+            resume = await Task.detached { [logger] in Self.resumePath(point, folder: folder, logger: logger) }.value
+            beating.cancel()
+        }
         if resume == nil, let point = assign.resumeFrom {
             // The trial ran elsewhere before: bring the coordinator's copy over (digest-checked).
             do {
-                let keepAlive = ResumeDownload.KeepAlive(
-                    trial: HeldTrial(trialID: assign.trialID, leaseEpoch: assign.leaseEpoch, step: -1), every: heartbeatEvery,
-                    verdicts: { verdicts in await self.apply(verdicts) })
                 resume = try await ResumeDownload(client: client, timeout: options.requestTimeout, keepAlive: keepAlive)
                     .fetch(point, into: folder)
                 logger.info("trial \(assign.trialID): downloaded the coordinator's step-\(point.step) checkpoint (\(point.byteCount) bytes)")

@@ -51,46 +51,27 @@ final class RetentionChurnTests: XCTestCase {
                                             in: folder, log: folder + "/run.log", for: self)
         let log = folder + "/run.log"
 
-        var observations = 0, peak = 0
-        var everSeen = Set<String>()
+        let observer = StorageObserver(stateDirectory: state, budget: Self.budget)
         let deadline = Date().addingTimeInterval(240)
-        while run.isRunning && Date() < deadline {
-            let held = Self.files(under: state + "/blobs") + Self.files(under: state + "/uploads")
-            let bytes = held.reduce(0) { $0 + $1.bytes }
-            peak = max(peak, bytes)
-            if bytes > Self.budget { XCTFail("\(bytes) bytes held at one moment, over the \(Self.budget)-byte budget: \(held)") }
-            everSeen.formUnion(Self.files(under: state + "/blobs").map(\.path))
-            observations += 1
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        while run.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         run.waitUntilExit()
+        let seen = observer.stop()
+        let (observations, peak, everSeen) = (seen.observations, seen.peakBytes, seen.blobsSeen)
+        for over in seen.overBudget {
+            XCTFail("\(over.bytes) bytes held at one moment, over the \(Self.budget)-byte budget: \(over.files)")
+        }
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         XCTAssertEqual(run.terminationStatus, 0, output)
-        let final = Set(Self.files(under: state + "/blobs").map(\.path))
+        let final = Set(StorageObserver.files(under: state + "/blobs").map(\.path))
         print("retention churn: peak \(peak) of \(Self.budget) bytes over \(observations) observations; \(everSeen.count) blobs stored, \(final.count) kept")
         XCTAssertGreaterThan(observations, 20, "the run was too quick to watch")
         XCTAssertGreaterThan(peak, 0, "no checkpoint was ever stored")
         XCTAssertFalse(everSeen.subtracting(final).isEmpty,
                        "no stored checkpoint was ever evicted, so nothing churned (seen \(everSeen.count), kept \(final.count))")
-        XCTAssertLessThanOrEqual(Self.files(under: state + "/blobs").reduce(0) { $0 + $1.bytes }, Self.budget)
+        XCTAssertLessThanOrEqual(StorageObserver.files(under: state + "/blobs").reduce(0) { $0 + $1.bytes }, Self.budget)
         // What is kept at the end is the best and intact: fetch checks each file against its digest.
         let best = try FileManager.default.contentsOfDirectory(atPath: state + "/best").filter { $0.hasSuffix(".safetensors") }
         XCTAssertFalse(best.isEmpty, output)
         XCTAssertLessThanOrEqual(best.count, 3)
-    }
-
-    /// Regular files under `root` (recursively) with their sizes; a folder that does not exist yet
-    /// or a file deleted while listing is simply not there.
-    static func files(under root: String) -> [(path: String, bytes: Int)] {
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
-        var found: [(String, Int)] = []
-        while let relative = enumerator.nextObject() as? String {
-            let path = root + "/" + relative
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  attributes[.type] as? FileAttributeType == .typeRegular,
-                  let size = attributes[.size] as? NSNumber else { continue }
-            found.append((path, size.intValue))
-        }
-        return found
     }
 }

@@ -140,4 +140,90 @@ final class CheckpointUploadTests: XCTestCase {
         XCTAssertEqual(late, .chunkAck(ChunkAck(trialID: assign.trialID, step: 4, nextOffset: 256, status: .complete)))
         try await cluster.stop()
     }
+
+    /// Regression (worker SIGKILL mid-upload): an upload whose lease expired before its last chunk
+    /// used to stay `uploading` for good — its bytes reserved, its part file kept, and the step never
+    /// asked for again when the next attempt redid it. Now the expiry abandons it (back to `local`,
+    /// part file deleted) and the next attempt's report of the step is asked to upload it again.
+    func testUploadCutOffByAnExpiredLeaseIsAbandonedAndAskedForAgainFromTheNextAttempt() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let store = try SweepStore(readingAt: dir + "/thresher.sqlite")
+        defer { try? store.close() }
+        let lost = try cluster.worker("lost")
+        defer { lost.close() }
+        let assign = try await lost.assignment()
+        let records = [metric(ReservedMetric.checkpointBytes, 2, 300), metric("val_loss", 2, 0.5)]
+        let asked = try lost.ack(try await lost.report(assign, seq: 0, records))
+        XCTAssertEqual(asked.verdict(for: assign.trialID), .upload(step: 2))
+        let file = Self.file(300, seed: 3)
+        let first = try await lost.send(Self.chunk(assign, step: 2, file, offset: 0, count: 100))
+        XCTAssertEqual(first, .chunkAck(ChunkAck(trialID: assign.trialID, step: 2, nextOffset: 100, status: .accepted)))
+        XCTAssertEqual(try heldBytes(store, id), 300)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/uploads").count, 1)
+
+        clock.advance(16)
+        _ = try await cluster.coordinator.tick()
+        let trialID = Int64(assign.trialID)
+        XCTAssertEqual(try store.checkpoints(trial: trialID).map(\.state), [.local], "the reservation is released")
+        XCTAssertEqual(try heldBytes(store, id), 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/uploads"), [], "the part file is gone")
+        let late = try await lost.send(Self.chunk(assign, step: 2, file, offset: 100, count: 200))
+        XCTAssertEqual(late, .chunkAck(ChunkAck(trialID: assign.trialID, step: 2, nextOffset: 0, status: .refused)))
+
+        // The next attempt redoes step 2 (no stored checkpoint to resume from) and is asked for it.
+        let next = try cluster.worker("next")
+        defer { next.close() }
+        let again = try await next.assignment()
+        XCTAssertEqual(again.trialID, assign.trialID)
+        XCTAssertNil(again.resumeFrom)
+        let firstSeq: UInt64 = if case .int(let seq) = again.run["first_seq"] { UInt64(seq) } else { 1 }
+        let askedAgain = try next.ack(try await next.report(again, seq: firstSeq, records))
+        XCTAssertEqual(askedAgain.verdict(for: again.trialID), .upload(step: 2))
+        let whole = try await next.send(Self.chunk(again, step: 2, file, offset: 0, count: 300))
+        XCTAssertEqual(whole, .chunkAck(ChunkAck(trialID: again.trialID, step: 2, nextOffset: 300, status: .complete)))
+        XCTAssertEqual(try store.checkpoints(trial: trialID).map(\.state), [.stored])
+        let statistics = await cluster.coordinator.statistics
+        XCTAssertEqual(statistics.uploadsAbandoned, 1)
+        try await cluster.stop()
+    }
+
+    /// A stored blob damaged on disk is caught when a reader starts on it (BlobRead at offset 0):
+    /// the reader gets `Error(notFound)`, never the bytes; the checkpoint is evicted (reason in its
+    /// event), the file deleted, and `statistics.corruptBlobs` counts it.
+    func testCorruptBlobIsDetectedOnReadEvictedAndNeverServed() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let worker = try cluster.worker("w")
+        defer { worker.close() }
+        let assign = try await worker.assignment()
+        let asked = try worker.ack(try await worker.report(assign, seq: 0, [metric(ReservedMetric.checkpointBytes, 1, 200), metric("val_loss", 1, 0.5)]))
+        XCTAssertEqual(asked.verdict(for: assign.trialID), .upload(step: 1))
+        let file = Self.file(200, seed: 5)
+        _ = try await worker.send(Self.chunk(assign, step: 1, file, offset: 0, count: 200))
+        let store = cluster.coordinator.sweepStore
+        let hex = Self.digest(file).hex
+        XCTAssertEqual(try store.heldCheckpoints(digest: hex).map(\.state), [.stored])
+
+        let path = try cluster.coordinator.blobStore.blobPath(hex)
+        var damaged = file
+        damaged[17] ^= 0xff
+        try Data(damaged).write(to: URL(fileURLWithPath: path))
+        let reply = try await worker.send(.blobRead(BlobRead(digest: Self.digest(file), offset: 0, maxBytes: 1000)))
+        guard case .error(let error) = reply else { return XCTFail("a corrupt blob was served: \(reply)") }
+        XCTAssertEqual(error.code, .notFound)
+        XCTAssertTrue(error.detail.contains("corrupt"), error.detail)
+        XCTAssertEqual(try store.checkpoints(trial: Int64(assign.trialID)).map(\.state), [.evicted])
+        XCTAssertEqual(try store.heldCheckpoints(sweep: id), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the corrupt file is deleted")
+        let evicted = try store.events(trial: Int64(assign.trialID)).filter { $0.kind == "checkpoint.evicted" }
+        XCTAssertTrue(evicted.contains { $0.detail.contains("blob corrupt on disk") }, "\(evicted)")
+        let statistics = await cluster.coordinator.statistics
+        XCTAssertEqual(statistics.corruptBlobs, 1)
+        try await cluster.stop()
+    }
 }

@@ -109,4 +109,30 @@ final class RestartTests: XCTestCase {
         }
         try await b2.stop()
     }
+
+    /// Regression (coordinator SIGKILL fault test): a lease that ran out while the coordinator was
+    /// down was reaped at once by the restarted coordinator, though its worker could not have
+    /// renewed it; its trial was redone elsewhere. A restart now gives each held lease a full
+    /// timeout; a worker that never comes back is still reaped after it.
+    func testRestartGivesHeldLeasesAFullTimeoutBeforeReapingThem() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let first = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/a.sock")
+        _ = try await first.coordinator.submit(sweepFileText: Self.sweep, fileName: "r.yaml", baseDirectory: dir)
+        let worker = try first.worker("w")
+        let assign = try await worker.assignment()
+        worker.close()
+        try await first.stop()
+
+        clock.advance(14)    // down for most of the 15 s lease
+        let second = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/b.sock")
+        clock.advance(10)    // past the original expiry, within a timeout of the restart
+        let early = try await second.coordinator.tick()
+        XCTAssertEqual(early, [], "the lease outlived the outage")
+        XCTAssertEqual(try second.coordinator.sweepStore.trial(Int64(assign.trialID)).leaseEpoch, Int64(assign.leaseEpoch))
+        clock.advance(6)
+        let reaped = try await second.coordinator.tick()
+        XCTAssertEqual(reaped, [Int64(assign.trialID)], "a worker that does not come back is reaped one timeout after the restart")
+        try await second.stop()
+    }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import ThresherStore
+import XCTest
+
+/// Disk faults under real `thresher coordinator` and `thresher worker` processes, each test ending
+/// with the invariant checker (`FaultInvariants`). Figures in docs/reliability.md.
+final class DiskFaultTests: XCTestCase {
+    static let retention = "{keep_top_k: 3, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: 200000}"
+    static let budget = 200_000
+
+    /// Flips bytes in the middle of a file, in place.
+    static func flipBytes(_ path: String) throws {
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2)
+        let original = try handle.read(upToCount: 8) ?? Data()
+        try handle.seek(toOffset: size / 2)
+        try handle.write(contentsOf: Data(original.map { $0 ^ 0x5a }))
+    }
+
+    /// A stored checkpoint damaged on disk: the trial that should resume from it is handed the
+    /// resume point, the coordinator checks the blob when the new worker starts reading it, refuses
+    /// it (never sends its bytes), evicts it and reports it; the trial starts over and the sweep
+    /// finishes with every invariant. Afterwards `thresher fetch` refuses a damaged best checkpoint.
+    func testCorruptedBlobIsDetectedEvictedAndNeverServed() throws {
+        let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(ranks: [0, 1, 2, 3], steps: 10, pause: 0.15,
+                                                                           checkpointBytes: 5000, retention: Self.retention,
+                                                                           hyperband: false))
+        try cluster.startCoordinator()
+        let victim = try cluster.startWorker("victim")
+        let observer = StorageObserver(stateDirectory: cluster.state, budget: Self.budget)
+        var running: Int64?
+        let midTrial = cluster.wait(timeout: 60) { store in
+            guard let sweep = try store.sweeps().first else { return false }
+            running = try store.trials(sweep: sweep.id, states: [.running]).first { trial in
+                try store.checkpoints(trial: trial.id).contains { $0.state == .stored && $0.step >= 3 }
+            }?.id
+            return running != nil
+        }
+        XCTAssertTrue(midTrial, cluster.logs())
+        cluster.kill(victim)
+        // The checkpoint the trial will resume from: its highest stored step, now that nothing moves.
+        let store = try SweepStore(readingAt: cluster.state + "/thresher.sqlite")
+        let trial = try XCTUnwrap(running)
+        let resumePoint = try XCTUnwrap(store.checkpoints(trial: trial).filter { $0.state == .stored }.last)
+        try store.close()
+        let digest = try XCTUnwrap(resumePoint.digest)
+        try Self.flipBytes(try BlobStore(stateDirectory: cluster.state).blobPath(digest))
+
+        try cluster.startWorker("rescuer")
+        let finished = cluster.waitForFinish()
+        let seen = observer.stop()
+        XCTAssertTrue(finished, cluster.logs())
+        let report = try FaultInvariants.check(state: cluster.state, budget: Self.budget, storage: seen, expectedBest: ["rank": 0])
+        print("corrupted blob: \(report)")
+        XCTAssertEqual(report.trialStates[.completed], 4, "the rest of the sweep is unaffected")
+        let after = try SweepStore(readingAt: cluster.state + "/thresher.sqlite")
+        defer { try? after.close() }
+        XCTAssertEqual(try after.checkpoint(resumePoint.id).state, .evicted)
+        let events = try after.events(trial: trial).filter { $0.kind == "checkpoint.evicted" && $0.detail.contains("blob corrupt on disk") }
+        XCTAssertEqual(events.count, 1, "the corruption is reported in the event log")
+        XCTAssertGreaterThanOrEqual(report.redoneSteps, Int(resumePoint.step), "the trial started over instead of resuming from bad bytes")
+        let logs = cluster.logs()
+        XCTAssertTrue(logs.contains("is corrupt on disk"), "the coordinator logs it\n" + logs)
+        XCTAssertTrue(logs.contains("cannot download the step-\(resumePoint.step) checkpoint"), "the worker was refused\n" + logs)
+
+        // The best checkpoint damaged after the sweep: `thresher fetch` refuses it (digest) and writes nothing for it.
+        let best = try XCTUnwrap(after.bestCheckpoints(sweep: 1, goal: .minimize, limit: 1).first?.digest)
+        try Self.flipBytes(try BlobStore(stateDirectory: cluster.state).blobPath(best))
+        cluster.stopAll()
+        let out = cluster.folder + "/best"
+        let fetch = try ThresherProcess.run(["fetch", "faults", "--state", cluster.state, "--best", "1", "--out", out])
+        XCTAssertEqual(fetch.status, 2, fetch.stdout + fetch.stderr)
+        XCTAssertTrue(fetch.stderr.contains(best), fetch.stderr)
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        XCTAssertFalse(written.contains { $0.hasSuffix(".safetensors") }, "nothing is written from a corrupt blob: \(written)")
+    }
+}
