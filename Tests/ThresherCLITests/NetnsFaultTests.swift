@@ -5,14 +5,12 @@ import XCTest
 /// host's namespace): the coordinator on host 1, workers on hosts 2 and 3. Skips with a message
 /// where namespaces or iptables are not permitted.
 final class NetnsFaultTests: XCTestCase {
-    private static func xs(_ n: Int) -> [Double] { (0..<n).map { Double($0) / 10 } }
-
     /// Host 2 is cut off longer than the lease: its trial goes back to the queue and finishes on
     /// host 3; after the heal, host 2's late reports under the old epoch are refused (it is told to
     /// drop the trial) and it carries on with new trials.
     func testPartitionedWorkerIsFencedAndItsTrialFinishesElsewhere() throws {
         let hosts = try NetnsHosts(count: 3, for: self)
-        let cluster = try NetworkFaultCluster(for: self, xs: Self.xs(10), steps: 16, pause: 0.25, leaseTimeout: 3,
+        let cluster = try NetworkFaultCluster(for: self, ranks: 10, steps: 16, pause: 0.25, leaseTimeout: 3,
                                               coordinatorHost: hosts.address(1), coordinatorNamespace: hosts.name(1))
         let url = cluster.coordinatorURL
         try cluster.startCoordinator()
@@ -64,13 +62,13 @@ final class NetnsFaultTests: XCTestCase {
             .compactMap { $0["trial"] as? Int })
         XCTAssertFalse(completedByHost2.subtracting(completedByHost2BeforeHeal).isEmpty,
                        "host 2 completed nothing after the heal (before: \(completedByHost2BeforeHeal), at the end: \(completedByHost2))\n" + cluster.allLogs())
-        try checkInvariants(cluster, trials: trials)
+        try checkInvariants(cluster)
     }
 
     /// 10 % of host 2's packets dropped both ways for the whole sweep: it completes, every value once.
     func testSweepCompletesThroughTenPercentPacketLoss() throws {
         let hosts = try NetnsHosts(count: 3, for: self)
-        let cluster = try NetworkFaultCluster(for: self, xs: Self.xs(6), steps: 10, pause: 0.1, leaseTimeout: 10,
+        let cluster = try NetworkFaultCluster(for: self, ranks: 6, steps: 10, pause: 0.1, leaseTimeout: 10,
                                               coordinatorHost: hosts.address(1), coordinatorNamespace: hosts.name(1))
         let url = cluster.coordinatorURL
         try hosts.loss(2, probability: 0.1)
@@ -82,23 +80,15 @@ final class NetnsFaultTests: XCTestCase {
         let dropped = hosts.droppedPackets(2)
         print("packet loss: \(dropped) packets dropped on host 2")
         XCTAssertGreaterThan(dropped, 0, "the loss rule dropped nothing")
-        try checkInvariants(cluster, trials: Self.trials(status))
+        try checkInvariants(cluster)
     }
 
     private static func trials(_ status: [String: Any]?) -> [[String: Any]] { status?["trials"] as? [[String: Any]] ?? [] }
 
-    private func checkInvariants(_ cluster: NetworkFaultCluster, trials: [[String: Any]], file: StaticString = #filePath, line: UInt = #line) throws {
-        var attempts: [Int: Int] = [:]
-        for trial in trials { if let id = trial["trial"] as? Int { attempts[id] = trial["attempts"] as? Int ?? 1 } }
-        let ledger = MetricLedger(rows: try cluster.exportedRows(), steps: cluster.steps, attempts: attempts)
-        print("netns faults: \(ledger.summary)")
-        let problems = ledger.problems.joined(separator: "\n")
-        XCTAssertEqual(ledger.completedTrials, cluster.xs.count, problems, file: file, line: line)
-        XCTAssertEqual(ledger.duplicates, 0, problems, file: file, line: line)
-        XCTAssertEqual(ledger.lost, 0, problems, file: file, line: line)
-        XCTAssertEqual(ledger.unannounced, 0, problems, file: file, line: line)
-        XCTAssertEqual(ledger.wrongValues, 0, problems, file: file, line: line)
-        XCTAssertEqual(ledger.bestX, 0.3, file: file, line: line)
+    private func checkInvariants(_ cluster: NetworkFaultCluster, file: StaticString = #filePath, line: UInt = #line) throws {
+        let report = try cluster.checkInvariants(file: file, line: line)
+        print("netns faults: \(report)")
+        XCTAssertEqual(report.trialStates[.completed], cluster.ranks, file: file, line: line)
         let fetch = try ThresherProcess.run(["fetch", "net", "--state", cluster.state, "--best", "2", "--out", cluster.folder + "/best"])
         XCTAssertEqual(fetch.status, 0, fetch.stderr, file: file, line: line)
     }

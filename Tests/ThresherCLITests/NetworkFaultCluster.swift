@@ -1,45 +1,17 @@
 import Foundation
 import XCTest
 
-/// A real cluster for network-fault tests: a `thresher coordinator` process on a loopback TCP port,
-/// `thresher worker` processes that dial it through a `FaultProxy`, one shared token, and a sweep of
-/// deterministic command trials (`program`) that checkpoint every step and resume exactly.
+/// A real cluster for network-fault tests: a `thresher coordinator` process on a TCP port (loopback,
+/// or a host in a network namespace), `thresher worker` processes that dial it through a
+/// `FaultProxy` (or directly), one shared token, and a sweep `net` of the deterministic,
+/// checkpointing, resumable trial `Fixtures/fault_trial.py` (ranks 0…n-1; rank 0 is best at every
+/// step), checked at the end by `FaultInvariants`.
 ///
-/// Guarantees: every process it starts is stopped at the test's teardown (SIGKILL if still running)
-/// and the proxy is stopped; the temporary folder is removed. Coordinator and workers can be
-/// killed and restarted on the same state and folders.
+/// Guarantees: every process it starts is SIGKILLed (if still running) and reaped at the test's
+/// teardown, and the proxy is stopped; the temporary folder is removed unless
+/// `THRESHER_KEEP_TEST_FOLDERS` is set. Coordinator and workers can be killed and restarted on the
+/// same state and folders.
 final class NetworkFaultCluster {
-    /// A stdlib-Python trial: `steps` steps of `pause` seconds; step N writes `step-N.safetensors`
-    /// (2 KB, its first line `step=N`) and then `{"step": N, "loss": (x - 0.3)² + 1/N}`. It resumes
-    /// after the step named in `THRESHER_RESUME_FROM`. The trial with x nearest 0.3 has the lowest
-    /// loss at every step, so no arrival order can change the best trial.
-    static let program = #"""
-        import json, os, sys, time
-        args = dict(a.lstrip("-").split("=", 1) for a in sys.argv[1:] if "=" in a)
-        x, steps, pause = float(args["x"]), int(args["steps"]), float(args["pause"])
-        ckpt = os.environ["THRESHER_CHECKPOINT_DIR"]
-        start = 1
-        resume = os.environ.get("THRESHER_RESUME_FROM")
-        if resume:
-            with open(resume, "rb") as f:
-                start = int(f.readline().decode().split("=")[1]) + 1
-        with open(os.environ["THRESHER_METRICS_FILE"], "a") as metrics:
-            for step in range(start, steps + 1):
-                time.sleep(pause)
-                body = ("step=%d\nx=%r\n" % (step, x)).encode() + bytes((step * 7 + i) % 251 for i in range(2000))
-                tmp = os.path.join(ckpt, ".tmp-%d" % step)
-                with open(tmp, "wb") as f:
-                    f.write(body)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.rename(tmp, os.path.join(ckpt, "step-%d.safetensors" % step))
-                metrics.write(json.dumps({"step": step, "loss": (x - 0.3) ** 2 + 1.0 / step}) + "\n")
-                metrics.flush()
-        """#
-
-    /// The loss the program reports for `x` at `step`.
-    static func expectedLoss(x: Double, step: Int) -> Double { (x - 0.3) * (x - 0.3) + 1.0 / Double(step) }
-
     let folder: String
     let coordinatorPort: UInt16
     /// Where the coordinator listens (and the proxy forwards to), and its namespace if any.
@@ -47,7 +19,7 @@ final class NetworkFaultCluster {
     let coordinatorNamespace: String?
     var coordinatorURL: String { "tcp://\(coordinatorHost):\(coordinatorPort)" }
     let proxy: FaultProxy
-    let xs: [Double]
+    let ranks: Int
     let steps: Int
     let maxBytes: Int
     var state: String { folder + "/state" }
@@ -58,16 +30,16 @@ final class NetworkFaultCluster {
     private let testCase: XCTestCase
     private let leaseTimeout: Double
 
-    /// Writes the program, the sweep (`xs` as a grid, `steps` steps of `pause` s each) and a token
-    /// into a fresh folder and starts the proxy; nothing runs yet. The coordinator will listen on
-    /// `coordinatorHost` (inside `coordinatorNamespace` when given).
-    init(for testCase: XCTestCase, xs: [Double], steps: Int, pause: Double, leaseTimeout: Double = 3,
+    /// Writes the program, the sweep (a grid over `ranks` ranks, `steps` steps of `pause` s each, no
+    /// early stopping) and a token into a fresh folder and starts the proxy; nothing runs yet. The
+    /// coordinator will listen on `coordinatorHost` (inside `coordinatorNamespace` when given).
+    init(for testCase: XCTestCase, ranks: Int, steps: Int, pause: Double, leaseTimeout: Double = 3,
          maxBytes: Int = 200_000, proxySeed: UInt64 = 1,
          coordinatorHost: String = "127.0.0.1", coordinatorNamespace: String? = nil) throws {
         self.coordinatorHost = coordinatorHost
         self.coordinatorNamespace = coordinatorNamespace
         self.testCase = testCase
-        self.xs = xs
+        self.ranks = ranks
         self.steps = steps
         self.maxBytes = maxBytes
         self.leaseTimeout = leaseTimeout
@@ -75,21 +47,11 @@ final class NetworkFaultCluster {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         coordinatorPort = try Self.freePort()
         proxy = try FaultProxy(upstreamHost: coordinatorHost, upstreamPort: coordinatorPort, seed: proxySeed)
-        try Self.program.write(toFile: folder + "/trial.py", atomically: true, encoding: .utf8)
-        let values = xs.map { String($0) }.joined(separator: ", ")
-        try """
-            program: trial.py
-            method: grid
-            metric: {name: loss, goal: minimize}
-            command: [python3, "${program}", "${args}"]
-            parameters:
-              x: {values: [\(values)]}
-              steps: {value: \(steps)}
-              pause: {value: \(pause)}
-            thresher:
-              seed: 5
-              retention: {keep_top_k: 2, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: \(maxBytes)}
-            """.write(toFile: folder + "/net.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: DeterministicTrialProgram.faultTrialPath, toPath: folder + "/fault_trial.py")
+        let retention = "{keep_top_k: 2, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: \(maxBytes)}"
+        try FaultCluster.sweepText(ranks: Array(0..<ranks), steps: steps, pause: pause, checkpointBytes: 2048,
+                                   retention: retention, hyperband: false)
+            .write(toFile: folder + "/net.yaml", atomically: true, encoding: .utf8)
         let made = try ThresherProcess.run(["token", "new", "--out", token])
         guard made.status == 0 else { throw XCTSkip("thresher token new failed: \(made.stderr)") }
         let folder = self.folder, proxy = self.proxy
@@ -172,11 +134,16 @@ final class NetworkFaultCluster {
         return last
     }
 
-    /// Every stored metric value of the sweep (`thresher export --format jsonl`).
-    func exportedRows() throws -> [[String: Any]] {
-        let output = try ThresherProcess.run(["export", "net", "--state", state, "--format", "jsonl"])
-        guard output.status == 0 else { throw ClusterError.command("export", output.stderr) }
-        return output.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    /// Checks the invariants (`FaultInvariants`, XCTest failures for each violation) and that every
+    /// step of every completed trial carries its checkpoint announcement (the program writes a
+    /// checkpoint at every step, so a missing one is a checkpoint the coordinator never heard of).
+    @discardableResult
+    func checkInvariants(storage: StorageObserver.Summary? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> InvariantReport {
+        let report = try FaultInvariants.check(state: state, sweepName: "net", budget: maxBytes, storage: storage,
+                                               expectedBest: ["rank": 0], file: file, line: line)
+        let unannounced = try CheckpointAnnouncements.missing(state: state, sweepName: "net")
+        XCTAssertEqual(unannounced, [], "steps of completed trials without their checkpoint announcement", file: file, line: line)
+        return report
     }
 
     /// The text of a log in the folder (empty when missing).
@@ -190,8 +157,6 @@ final class NetworkFaultCluster {
         return names.map { "--- \($0)\n" + (((try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)) ?? "").suffix(6_000)) }
             .joined(separator: "\n")
     }
-
-    enum ClusterError: Error { case command(String, String) }
 
     /// A TCP port nothing listens on right now (bound, read and released).
     static func freePort() throws -> UInt16 {
