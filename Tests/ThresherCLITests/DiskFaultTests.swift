@@ -76,4 +76,77 @@ final class DiskFaultTests: XCTestCase {
         let written = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
         XCTAssertFalse(written.contains { $0.hasSuffix(".safetensors") }, "nothing is written from a corrupt blob: \(written)")
     }
+
+    /// Mounts a tmpfs of `bytes` at `path` (we are root in CI; skips where mount is not permitted)
+    /// and unmounts it at teardown, also on failure.
+    func mountSmallFilesystem(at path: String, bytes: Int) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", path]
+        mount.standardError = FileHandle.nullDevice
+        do { try mount.run() } catch { throw XCTSkip("cannot run mount: \(error)") }
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { throw XCTSkip("mounting a tmpfs is not permitted here (mount exit \(mount.terminationStatus))") }
+        addTeardownBlock {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = ["-l", path]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+    }
+
+    /// Fills the file system holding `folder` with one file until a write fails (ENOSPC); returns its path.
+    static func fill(_ folder: String) throws -> String {
+        let path = folder + "/filler"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let block = Data(count: 64 << 10)
+        while (try? handle.write(contentsOf: block)) != nil {}
+        return path
+    }
+
+    /// The state folder fills up mid-sweep (a small tmpfs, filled by another file): the coordinator
+    /// keeps running and answers errors — failed uploads, failed commits — without corrupting what
+    /// it stored; once space is freed the sweep finishes and every invariant holds.
+    func testStateFolderFillingUpCorruptsNothingAndTheSweepFinishesOnceSpaceIsFreed() throws {
+        let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(
+            ranks: [0, 1, 2, 3], steps: 10, pause: 0.15, checkpointBytes: 200_000,
+            retention: "{keep_top_k: 3, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: 50000000}",
+            hyperband: false))
+        try mountSmallFilesystem(at: cluster.state, bytes: 24 << 20)
+        let coordinator = try cluster.startCoordinator()
+        try cluster.startWorker("w1")
+        try cluster.startWorker("w2")
+        let started = cluster.wait(timeout: 60) { store in
+            guard let sweep = try store.sweeps().first else { return false }
+            return try store.trials(sweep: sweep.id).contains { trial in try store.checkpoints(trial: trial.id).contains { $0.state == .stored } }
+        }
+        XCTAssertTrue(started, cluster.logs())
+        let filler = try Self.fill(cluster.state)
+        Thread.sleep(forTimeInterval: 4)   // trials report and upload against a full disk
+        XCTAssertTrue(coordinator.isRunning, "the coordinator survives a full disk\n" + cluster.logs())
+        let fullLog = cluster.logs()
+        try FileManager.default.removeItem(atPath: filler)
+        let finished = cluster.waitForFinish()
+        cluster.stopAll()
+        XCTAssertTrue(finished, cluster.logs())
+        let report = try FaultInvariants.check(state: cluster.state, storage: nil, expectedBest: ["rank": 0])
+        print("state folder full: \(report)")
+        XCTAssertEqual(report.trialStates[.failed] ?? 0, 0, "no trial failed for good because of the full disk\n" + cluster.logs())
+        let integrity = Process()
+        integrity.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") {
+            let pipe = Pipe()
+            integrity.arguments = [cluster.state + "/thresher.sqlite", "PRAGMA integrity_check"]
+            integrity.standardOutput = pipe
+            try integrity.run()
+            integrity.waitUntilExit()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        }
+        print("state folder full: errors while full:\n" + fullLog.split(separator: "\n").filter { $0.contains("error") || $0.contains("warning") }.prefix(12).joined(separator: "\n"))
+    }
 }
