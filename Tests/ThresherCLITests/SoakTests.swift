@@ -108,7 +108,7 @@ final class SoakTests: XCTestCase {
         report.append("lost: \(lost.count) trials with lost steps")
         report.append("checkpoint announcements missing: \(unannounced.count)")
         report.append("checkpoints lost: \(checkpointsLost.count) (\(invariants.checkpointsVerified) of \(invariants.checkpointsStored) kept checkpoints verified against their digests)")
-        report.append("peak storage: \(storage.peakBytes) of \(Self.budget) bytes budget over \(storage.observations) observations")
+        report.append("peak storage: \(storage.peakBytes) of \(Self.budget) bytes budget over \(storage.observations) observations (\(storage.unsettled) given up: the folder kept changing)")
         report.append("best trial: \(invariants.bestTrialParams.map { "rank \(Int($0["rank"] ?? -1))" } ?? "none") (fault-free: rank 0)")
         report.append("invariant violations: \(invariants.violations.count)")
         print(report.joined(separator: "\n"))
