@@ -3,10 +3,11 @@ import XCTest
 
 /// The soak: many short checkpointing trials on a real coordinator and real workers while a seeded
 /// schedule injects a fault every few seconds (worker and coordinator SIGKILL with restart, every
-/// connection cut, stalls, delay bursts, and — where network namespaces are permitted — packet-loss
-/// bursts on a worker host in its own namespace, with the coordinator in another). Runs only when `THRESHER_SOAK_SECONDS` is set (the
-/// seconds of faults; the trial count scales with it: about 1,000 for 600 s); `scripts/soak SECONDS`
-/// runs it. `THRESHER_SOAK_SEED` picks the fault sequence (default 1).
+/// connection cut, stalls, delay bursts, and — where network namespaces are permitted —
+/// packet-loss bursts on a worker host in its own namespace, with the coordinator in another).
+/// Runs only when `THRESHER_SOAK_SECONDS` is set (the seconds of faults; the trial count scales
+/// with it: about 1,000 for 600 s); `scripts/soak SECONDS` runs it. `THRESHER_SOAK_SEED` picks the
+/// fault sequence (default 1).
 ///
 /// At the end it prints faults by kind, trials completed, metrics stored, duplicates, lost values,
 /// checkpoints lost and peak storage against the budget, and asserts the zeros.
