@@ -49,6 +49,7 @@ extension Coordinator {
             try store.setCheckpointState(checkpoint.id, to: .uploading, digest: Self.placeholderDigest,
                                          reason: "entered the retention set", now: now())
             counters.uploadsRequested += 1
+            uploadActivity[checkpoint.id] = now()
             verdicts.append(TrialVerdict(trialID: UInt64(bitPattern: trial.id), verdict: .upload(step: step)))
         }
         return verdicts
@@ -73,6 +74,29 @@ extension Coordinator {
         for row in rows {
             try store.setCheckpointState(row.id, to: .local, reason: reason, now: now())
             counters.uploadsAbandoned += 1
+            uploadActivity[row.id] = nil
+            for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
+                uploadAbortsAfterCommit.append(upload)
+            }
+        }
+        if !store.isBatching { deleteEvictedFiles() }
+    }
+
+    /// Gives up uploads of ended trials that have not moved for a lease timeout. Such an upload may
+    /// legitimately finish after `Done` (a trial's best checkpoint is often its last), so ending
+    /// the lease does not abandon it; but if its worker is gone, nothing else would, and its
+    /// reservation and part file would stay for good. Run from `tick`.
+    func abandonStalledUploads() throws {
+        let stalled = try store.uploadingCheckpointsOfEndedTrials()
+        for row in stalled {
+            guard let last = uploadActivity[row.id] else {
+                uploadActivity[row.id] = now()   // first seen (e.g. after a restart): a fresh timeout
+                continue
+            }
+            guard now().timeIntervalSince(last) >= options.leaseTimeout else { continue }
+            try store.setCheckpointState(row.id, to: .local, reason: "upload stalled after the trial ended", now: now())
+            counters.uploadsAbandoned += 1
+            uploadActivity[row.id] = nil
             for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
                 uploadAbortsAfterCommit.append(upload)
             }
@@ -87,6 +111,7 @@ extension Coordinator {
     func evict(_ ids: [Int64], reason: String) throws {
         guard !ids.isEmpty else { return }
         let rows = try ids.map { try store.checkpoint($0) }
+        for id in ids { uploadActivity[id] = nil }
         for digest in try store.evict(ids, reason: reason, now: now()) where digest != Self.placeholderDigest {
             blobDeletionsAfterCommit.append(digest)
         }
@@ -147,6 +172,7 @@ extension Coordinator {
             return reply(.refused, 0)
         }
         let upload = Self.uploadPrefix(trial: trialID, step: chunk.step) + String(digest.prefix(16))
+        uploadActivity[checkpoint.id] = now()
         let size: Int64
         do {
             size = try blobs.append(upload: upload, offset: offset, bytes: chunk.data)
@@ -165,6 +191,9 @@ extension Coordinator {
             return reply(.digestMismatch, 0)
         }
         try store.setCheckpointState(checkpoint.id, to: .stored, digest: digest, reason: "upload complete", now: now())
+        uploadActivity[checkpoint.id] = nil
+        // The trial's previous stored copy was kept as its resume point while this one uploaded.
+        try applyEvictions(sweep: trial.sweepId, reason: "superseded by trial \(trialID) step \(chunk.step), now stored")
         return reply(.complete, chunk.totalBytes)
     }
 }

@@ -35,6 +35,10 @@ public actor Coordinator {
     /// Blob files to delete once the batch that evicted their rows has committed (see `evict`).
     var blobDeletionsAfterCommit: [String] = []
     var uploadAbortsAfterCommit: [String] = []
+    /// When each upload was last asked for or sent a chunk (checkpoint id → time), to find
+    /// uploads of ended trials that stopped moving (`abandonStalledUploads`). In memory only: after
+    /// a restart every upload gets a fresh timeout.
+    var uploadActivity: [Int64: Date] = [:]
     /// What the coordinator refused or decided so far (counters only).
     public var statistics: CoordinatorStatistics { counters }
 
@@ -53,6 +57,38 @@ public actor Coordinator {
         // Workers could not renew while no coordinator ran: a restart grants every held lease a
         // full timeout from now, so a short outage does not reap (and redo) every running trial.
         try store.extendLeases(until: options.clock().addingTimeInterval(options.leaseTimeout))
+        let (orphans, parts) = try Self.reconcileFiles(store: store, blobs: blobs)
+        if orphans + parts > 0 {
+            options.logger.info("deleted \(orphans) blob(s) and \(parts) partial upload(s) no checkpoint refers to any more")
+        }
+    }
+
+    /// Deletes the files the store no longer accounts for, left by a crash: blobs no held
+    /// checkpoint refers to (the process died between an eviction's commit and its file deletion)
+    /// and part files no `uploading` checkpoint waits for. They would otherwise take disk space
+    /// outside the budget's accounting for good. Returns how many of each were deleted.
+    static func reconcileFiles(store: SweepStore, blobs: BlobStore) throws -> (blobs: Int, uploads: Int) {
+        var orphans = 0, parts = 0
+        for digest in blobs.allDigests() where try !store.blobIsHeld(digest: digest) {
+            try blobs.delete(digest)
+            orphans += 1
+        }
+        for upload in blobs.pendingUploads() {
+            // Upload ids are `t<trial>_s<step>_<digest prefix>`; anything else is not ours to keep.
+            let fields = upload.split(separator: "_")
+            let waiting: Bool
+            if fields.count == 3, fields[0].first == "t", fields[1].first == "s",
+               let trial = Int64(fields[0].dropFirst()), let step = Int64(fields[1].dropFirst()) {
+                waiting = (try? store.checkpoints(trial: trial).contains { $0.step == step && $0.state == .uploading }) ?? false
+            } else {
+                waiting = false
+            }
+            if !waiting {
+                try blobs.abortUpload(upload)
+                parts += 1
+            }
+        }
+        return (orphans, parts)
     }
 
     /// The store, for status queries and tests. Reads only; decisions go through the actor.
@@ -121,6 +157,7 @@ public actor Coordinator {
             let trial = try store.trial(id)
             if trial.state == .failed { try trialEnded(trial, outcome: .failed) }
         }
+        try abandonStalledUploads()
         return expired
     }
 

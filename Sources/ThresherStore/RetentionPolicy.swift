@@ -16,10 +16,14 @@ public struct HeldCheckpoint: Sendable, Equatable {
     /// Whether its trial has not ended (pending for a retry, assigned or running): only then is a
     /// latest copy worth keeping, since a requeued trial resumes from it.
     public var trialRunning: Bool
+    /// Whether its bytes are in the blob store (`stored`), rather than still on their way
+    /// (`uploading`): only a stored copy can be resumed from.
+    public var isStored: Bool
 
-    public init(id: Int64, trial: Int64, step: Int64, metric: Double?, bytes: Int64, isLatest: Bool, trialRunning: Bool) {
+    public init(id: Int64, trial: Int64, step: Int64, metric: Double?, bytes: Int64, isLatest: Bool, trialRunning: Bool,
+                isStored: Bool = true) {
         self.id = id; self.trial = trial; self.step = step; self.metric = metric
-        self.bytes = bytes; self.isLatest = isLatest; self.trialRunning = trialRunning
+        self.bytes = bytes; self.isLatest = isLatest; self.trialRunning = trialRunning; self.isStored = isStored
     }
 }
 
@@ -72,8 +76,12 @@ public enum RefusalReason: Sendable, Equatable {
 ///   `keepTopKPerTrial` is a cap inside the sweep-wide top-k (the default 3/1 keeps the best
 ///   checkpoint of each of the best three trials); 0 for either keeps nothing for its rank.
 /// - latest: with `keepLatestPerTrial`, each running trial's latest checkpoint (at most one per trial).
+/// - resume: with `keepLatestPerTrial`, while a running trial's latest copy is still uploading, its
+///   newest *stored* copy — what a resume would start from if that upload never finished (the
+///   worker dies mid-upload). Once the later copy is stored it is no longer wanted.
 ///
-/// Priority for the byte budget: top-k members in rank order, then latest-only copies in rank order.
+/// Priority for the byte budget: top-k members in rank order, then latest-only copies in rank
+/// order, then resume copies in rank order (so a tight budget drops a resume copy first).
 /// Checkpoints are admitted greedily in priority order while they fit under `maxBytes`.
 ///
 /// Invariants (tested by a randomized property test): after applying any decision the held bytes
@@ -154,18 +162,19 @@ public struct RetentionPolicy: Sendable, Equatable {
         var bytes: Int64
         var isLatest: Bool
         var trialRunning: Bool
+        var isStored: Bool
         var isCandidate: Bool { id == Self.candidateID }
 
         init(held: HeldCheckpoint) {
             id = held.id; trial = held.trial; step = held.step; bytes = held.bytes
             metric = held.metric.flatMap { $0.isNaN ? nil : $0 }
-            isLatest = held.isLatest; trialRunning = held.trialRunning
+            isLatest = held.isLatest; trialRunning = held.trialRunning; isStored = held.isStored
         }
 
         init(candidate: CandidateCheckpoint) {
             id = Self.candidateID; trial = candidate.trial; step = candidate.step; bytes = candidate.bytes
             metric = candidate.metric.flatMap { $0.isNaN ? nil : $0 }
-            isLatest = candidate.isLatest; trialRunning = candidate.isLatest
+            isLatest = candidate.isLatest; trialRunning = candidate.isLatest; isStored = false
         }
     }
 
@@ -198,15 +207,27 @@ public struct RetentionPolicy: Sendable, Equatable {
         }
         let inTop = Set(top.map(\.id))
         var latest: [Entry] = []
+        var resume: [Entry] = []
         if keepLatestPerTrial {
-            var seenTrial = Set<Int64>()
+            var latestOf: [Int64: Entry] = [:]
             // If a caller marks two copies of one trial as latest, only the better-ranked counts.
-            for entry in ranked where entry.isLatest && entry.trialRunning && !seenTrial.contains(entry.trial) {
-                seenTrial.insert(entry.trial)
+            for entry in ranked where entry.isLatest && entry.trialRunning && latestOf[entry.trial] == nil {
+                latestOf[entry.trial] = entry
                 if !inTop.contains(entry.id) { latest.append(entry) }
             }
+            // Each running trial whose latest copy is not stored yet keeps its newest stored one.
+            var newestStored: [Int64: Entry] = [:]
+            for entry in entries where entry.isStored && entry.trialRunning {
+                if let other = newestStored[entry.trial], other.step > entry.step || (other.step == entry.step && other.id < entry.id) { continue }
+                newestStored[entry.trial] = entry
+            }
+            for entry in ranked {
+                guard let chosen = latestOf[entry.trial], !chosen.isStored, newestStored[entry.trial]?.id == entry.id,
+                      entry.id != chosen.id, !inTop.contains(entry.id) else { continue }
+                resume.append(entry)
+            }
         }
-        return top + latest
+        return top + latest + resume
     }
 
     /// Greedy admission in priority order; an entry that does not fit is skipped and smaller,

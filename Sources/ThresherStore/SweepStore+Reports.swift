@@ -239,6 +239,17 @@ extension SweepStore {
         }
     }
 
+    /// Checkpoints still `uploading` whose trial has ended (completed, stopped, failed, cancelled):
+    /// uploads that may finish after `Done`, or never, if their worker is gone.
+    public func uploadingCheckpointsOfEndedTrials() throws -> [Checkpoint] {
+        try read { db in
+            try Cached.records(Checkpoint.self, db, sql: """
+                SELECT c.* FROM checkpoints c JOIN trials t ON t.id = c.trialId
+                WHERE c.state = 'uploading' AND t.state IN ('completed', 'stopped', 'failed', 'cancelled') ORDER BY c.id
+                """)
+        }
+    }
+
     /// The sweep's checkpoints that count against its budget (uploading or stored), in the shape the
     /// retention policy takes. `isLatest` marks the highest held step of each trial; `trialRunning`
     /// is true for every non-terminal trial, including one back in the queue after a lost lease,
@@ -246,7 +257,7 @@ extension SweepStore {
     public func heldCheckpoints(sweep: Int64) throws -> [HeldCheckpoint] {
         try read { db in
             let rows = try Cached.rows(db, sql: """
-                SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState,
+                SELECT c.id, c.trialId, c.step, c.metric, c.bytes, t.state AS trialState, c.state = 'stored' AS isStored,
                        c.step = (SELECT MAX(step) FROM checkpoints c2
                                  WHERE c2.trialId = c.trialId AND c2.state IN ('uploading', 'stored')) AS isLatest
                 FROM checkpoints c JOIN trials t ON t.id = c.trialId
@@ -256,7 +267,8 @@ extension SweepStore {
             return rows.map { row in
                 let trialState = TrialState(rawValue: row["trialState"] ?? "") ?? .failed
                 return HeldCheckpoint(id: row["id"], trial: row["trialId"], step: row["step"], metric: row["metric"],
-                                      bytes: row["bytes"], isLatest: row["isLatest"], trialRunning: !trialState.isTerminal)
+                                      bytes: row["bytes"], isLatest: row["isLatest"], trialRunning: !trialState.isTerminal,
+                                      isStored: row["isStored"])
             }
         }
     }

@@ -64,10 +64,11 @@ final class ProcessFaultTests: XCTestCase {
     /// shows it `uploading`, a part file is being assembled): the partial upload never becomes a
     /// stored blob, the budget holds, and the trial finishes on another worker.
     func testWorkerKilledMidUploadLeavesNoPartialBlobAndTheBudgetHolds() throws {
-        // Six 1 MiB chunks; small enough that a debug build hashes it in a few seconds.
-        let size = 6 << 20, budget = 40 << 20
+        // Four 1 MiB chunks, small enough for a debug build to hash in about a second; steps far
+        // enough apart that each upload finishes before the next step's checkpoint is saved.
+        let size = 4 << 20, budget = 40 << 20
         let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(
-            ranks: [0], steps: 3, pause: 0.3, checkpointBytes: size,
+            ranks: [0], steps: 3, pause: 2.5, checkpointBytes: size,
             retention: "{keep_top_k: 1, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: \(budget)}",
             hyperband: false))
         // The coordinator hashes a finished upload on its actor (docs/coordinator.md, Known gaps):
@@ -80,7 +81,9 @@ final class ProcessFaultTests: XCTestCase {
         var partial: (path: String, bytes: Int)?
         let deadline = Date().addingTimeInterval(90)
         while partial == nil && Date() < deadline && victim.isRunning {
-            partial = StorageObserver.files(under: cluster.state + "/uploads").first { $0.bytes >= 1 << 20 && $0.bytes < size }
+            // The last step's upload, so earlier steps have a stored copy to resume from.
+            partial = StorageObserver.files(under: cluster.state + "/uploads")
+                .first { $0.path.contains("_s3_") && $0.bytes >= 1 << 20 && $0.bytes < size }
             if partial == nil { Thread.sleep(forTimeInterval: 0.002) }
         }
         let mid = try XCTUnwrap(partial, "never saw a partial upload\n" + cluster.logs())
@@ -101,6 +104,13 @@ final class ProcessFaultTests: XCTestCase {
         print("worker SIGKILL mid-upload: \(report)")
         XCTAssertEqual(report.trialStates[.completed], 1)
         XCTAssertEqual(report.checkpointsUploadingAtEnd, 0, "no reservation is left uploading once the sweep is finished")
+        // The previous stored copy was kept while the killed upload ran: the trial resumed from it
+        // and redid only the step whose upload was cut off.
+        XCTAssertEqual(report.redoneSteps, 1, "only the work since the last stored checkpoint is redone")
+        let after = try SweepStore(readingAt: cluster.state + "/thresher.sqlite")
+        defer { try? after.close() }
+        let resumed = try after.events(limit: 10_000).filter { $0.kind == "trial.assigned" && !$0.detail.contains("\"resume\":null") }
+        XCTAssertEqual(resumed.count, 1, "the second attempt resumed from the step-2 copy: \(resumed.map(\.detail))")
         XCTAssertEqual(StorageObserver.files(under: cluster.state + "/uploads").map(\.path), [], "no part file is left behind")
         XCTAssertGreaterThan(report.checkpointsVerified, 0)
     }

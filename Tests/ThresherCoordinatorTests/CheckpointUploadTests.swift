@@ -226,4 +226,35 @@ final class CheckpointUploadTests: XCTestCase {
         XCTAssertEqual(statistics.corruptBlobs, 1)
         try await cluster.stop()
     }
+
+    /// An upload may finish after `Done`, but one whose worker vanished after `Done` used to stay
+    /// `uploading` for good. After a lease timeout without a chunk it is abandoned (back to
+    /// `local`, reservation and part file released); one that keeps moving is not.
+    func testUploadOfAnEndedTrialThatStopsMovingIsAbandonedAfterALeaseTimeout() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let store = try SweepStore(readingAt: dir + "/thresher.sqlite")
+        defer { try? store.close() }
+        let worker = try cluster.worker("w")
+        defer { worker.close() }
+        let assign = try await worker.assignment()
+        let asked = try worker.ack(try await worker.report(assign, seq: 0, [metric(ReservedMetric.checkpointBytes, 3, 300), metric("val_loss", 3, 0.5)]))
+        XCTAssertEqual(asked.verdict(for: assign.trialID), .upload(step: 3))
+        _ = try await worker.done(assign, step: 3)
+        let file = Self.file(300, seed: 8)
+        _ = try await worker.send(Self.chunk(assign, step: 3, file, offset: 0, count: 100))
+        clock.advance(10)
+        _ = try await worker.send(Self.chunk(assign, step: 3, file, offset: 100, count: 100))   // still moving
+        clock.advance(10)
+        _ = try await cluster.coordinator.tick()
+        XCTAssertEqual(try store.checkpoints(trial: Int64(assign.trialID)).map(\.state), [.uploading], "a chunk 10 s ago: still moving")
+        clock.advance(16)   // the worker is gone
+        _ = try await cluster.coordinator.tick()
+        XCTAssertEqual(try store.checkpoints(trial: Int64(assign.trialID)).map(\.state), [.local])
+        XCTAssertEqual(try heldBytes(store, id), 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/uploads"), [])
+        try await cluster.stop()
+    }
 }

@@ -135,4 +135,39 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(reaped, [Int64(assign.trialID)], "a worker that does not come back is reaped one timeout after the restart")
         try await second.stop()
     }
+
+    /// Files a crash left behind that no checkpoint accounts for — a blob whose eviction committed
+    /// before its file was deleted, a part file of an upload nobody waits for — are deleted on
+    /// start; a stored checkpoint's blob and a waiting upload's part file are kept.
+    func testRestartDeletesFilesNoCheckpointAccountsFor() async throws {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let first = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/a.sock")
+        let sweep = CheckpointUploadTests.sweep.replacingOccurrences(of: "keep_top_k: 1", with: "keep_top_k: 2")
+            .replacingOccurrences(of: "keep_top_k_per_trial: 1", with: "keep_top_k_per_trial: 2")
+        _ = try await first.coordinator.submit(sweepFileText: sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let worker = try first.worker("w")
+        let assign = try await worker.assignment()
+        _ = try await worker.report(assign, seq: 0, [metric(ReservedMetric.checkpointBytes, 1, 100), metric("val_loss", 1, 0.5),
+                                                     metric(ReservedMetric.checkpointBytes, 2, 100), metric("val_loss", 2, 0.4)])
+        let kept = CheckpointUploadTests.file(100, seed: 1)
+        _ = try await worker.send(CheckpointUploadTests.chunk(assign, step: 1, kept, offset: 0, count: 100))
+        _ = try await worker.send(CheckpointUploadTests.chunk(assign, step: 2, CheckpointUploadTests.file(100, seed: 2), offset: 0, count: 40))
+        worker.close()
+        try await first.stop()
+        // What a crash leaves: an unreferenced blob and a part file of an upload that no row waits for.
+        let blobs = try BlobStore(stateDirectory: dir)
+        let stray = CheckpointUploadTests.file(50, seed: 3)
+        _ = try blobs.append(upload: "stray", offset: 0, bytes: stray)
+        try blobs.finalize(upload: "stray", expectedDigest: CheckpointUploadTests.digest(stray).hex)
+        _ = try blobs.append(upload: "t99_s1_0123456789abcdef", offset: 0, bytes: [1, 2, 3])
+        let waiting = blobs.pendingUploads()
+        XCTAssertEqual(waiting.count, 2)
+
+        let second = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/b.sock")
+        XCTAssertEqual(blobs.allDigests(), [CheckpointUploadTests.digest(kept).hex], "the stored checkpoint's blob stays, the stray one goes")
+        XCTAssertEqual(blobs.pendingUploads().count, 1, "the upload of step 2 still waits: \(blobs.pendingUploads())")
+        XCTAssertTrue(blobs.pendingUploads()[0].hasPrefix("t\(assign.trialID)_s2_"))
+        try await second.stop()
+    }
 }

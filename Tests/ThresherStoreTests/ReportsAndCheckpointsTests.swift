@@ -99,11 +99,12 @@ final class ReportsAndCheckpointsTests: XCTestCase {
         let heldNow = try store.heldCheckpoints(sweep: sweep)
         XCTAssertEqual(heldNow, [
             HeldCheckpoint(id: ids[0], trial: trial, step: 100, metric: 0.5, bytes: 10, isLatest: false, trialRunning: true),
-            HeldCheckpoint(id: ids[1], trial: trial, step: 200, metric: 0.2, bytes: 10, isLatest: true, trialRunning: true),
-        ], "local checkpoints are not held; the highest held step is the latest")
+            HeldCheckpoint(id: ids[1], trial: trial, step: 200, metric: 0.2, bytes: 10, isLatest: true, trialRunning: true, isStored: false),
+        ], "local checkpoints are not held; the highest held step is the latest; only `stored` is stored")
         let policy = RetentionPolicy(keepTopK: 1, goal: .minimize)
-        XCTAssertEqual(policy.evictions(after: heldNow), [ids[0]])
+        XCTAssertEqual(policy.evictions(after: heldNow), [], "step 100 is the resume copy while step 200 uploads")
         try store.setCheckpointState(ids[1], to: .stored, now: at(5))
+        XCTAssertEqual(policy.evictions(after: try store.heldCheckpoints(sweep: sweep)), [ids[0]])
         XCTAssertEqual(try store.bestCheckpoints(sweep: sweep, goal: .minimize, limit: 5).map(\.id), [ids[1], ids[0]])
         XCTAssertEqual(try store.bestCheckpoints(sweep: sweep, goal: .maximize, limit: 1).map(\.id), [ids[0]])
         try store.complete(trial: trial, epoch: epoch, now: at(6))

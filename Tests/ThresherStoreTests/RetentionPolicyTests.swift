@@ -74,9 +74,28 @@ final class RetentionPolicyTests: XCTestCase {
     func testLatestCopyReplacesTheTrialsPreviousOne() {
         let policy = RetentionPolicy(keepTopK: 0, goal: .minimize)
         let current = [held(1, trial: 1, step: 5, 0.2, latest: true, running: true), held(2, trial: 2, step: 5, 0.4, latest: true, running: true)]
-        XCTAssertEqual(policy.decide(held: current, candidate: candidate(trial: 1, step: 6, 0.9, latest: true)), .accept(evicting: [1]))
+        // The previous copy stays while the new one uploads (it is what a resume would use if the
+        // upload never finished) and goes once the new one is stored.
+        XCTAssertEqual(policy.decide(held: current, candidate: candidate(trial: 1, step: 6, 0.9, latest: true)), .accept(evicting: []))
+        var uploading = current
+        uploading[0].isLatest = false
+        uploading.append(HeldCheckpoint(id: 3, trial: 1, step: 6, metric: 0.9, bytes: 10, isLatest: true, trialRunning: true, isStored: false))
+        XCTAssertEqual(policy.evictions(after: uploading), [], "the resume copy is kept while step 6 uploads")
+        uploading[2].isStored = true
+        XCTAssertEqual(policy.evictions(after: uploading), [1], "stored: the previous copy is superseded")
         XCTAssertEqual(policy.decide(held: current, candidate: candidate(trial: 3, step: 1, nil, latest: true)), .accept(evicting: []),
                        "a latest copy needs no metric")
+    }
+
+    /// The resume copy has the lowest budget priority: when both copies do not fit, the previous one
+    /// goes at once, as before resume copies existed.
+    func testResumeCopyIsTheFirstToGoWhenTheBudgetIsTight() {
+        let policy = RetentionPolicy(keepTopK: 0, maxBytes: 25, goal: .minimize)
+        let current = [held(1, trial: 1, step: 5, 0.2, latest: true, running: true), held(2, trial: 2, step: 5, 0.4, latest: true, running: true)]
+        XCTAssertEqual(policy.decide(held: current, candidate: candidate(trial: 1, step: 6, 0.9, latest: true)), .accept(evicting: [1]))
+        let ended = [held(1, trial: 1, step: 5, 0.2, running: false),
+                     HeldCheckpoint(id: 3, trial: 1, step: 6, metric: 0.9, bytes: 10, isLatest: true, trialRunning: false, isStored: false)]
+        XCTAssertEqual(policy.evictions(after: ended), [1, 3], "an ended trial keeps neither copy")
     }
 
     func testLatestCopyThatIsAlsoTopKCountsOnceAndSurvivesItsTrialEnding() {

@@ -43,7 +43,19 @@ final class RetentionPropertyTests: XCTestCase {
             let context = "sequence \(sequence), policy \(policy)"
 
             for _ in 0 ..< 40 {
-                if Int.random(in: 0 ..< 10, using: &rng) == 0, let trial = running.randomElement(using: &rng) {
+                if Int.random(in: 0 ..< 3, using: &rng) == 0, heldSet.contains(where: { !$0.isStored }) {
+                    // Uploads in flight complete: resume copies they were backing up are released,
+                    // and nothing else (they rank below every top-k and latest copy).
+                    let topBefore = referenceTop(heldSet, policy)
+                    for i in heldSet.indices { heldSet[i].isStored = true }
+                    let out = policy.evictions(after: heldSet)
+                    for e in heldSet where out.contains(e.id) {
+                        XCTAssertFalse(topBefore.contains(e.id), "\(context): a stored upload evicted top-k \(e)")
+                        XCTAssertFalse(e.isLatest, "\(context): a stored upload evicted a latest copy \(e)")
+                    }
+                    heldSet.removeAll { out.contains($0.id) }
+                    evicted += out.count
+                } else if Int.random(in: 0 ..< 10, using: &rng) == 0, let trial = running.randomElement(using: &rng) {
                     // A trial ends: its copies are no longer a running trial's, then apply the evictions.
                     running.remove(trial)
                     for i in heldSet.indices where heldSet[i].trial == trial { heldSet[i].trialRunning = false }
@@ -69,7 +81,7 @@ final class RetentionPropertyTests: XCTestCase {
                         evicted += out.count
                         XCTAssertTrue(Set(out).isSubset(of: Set(before.map(\.id))), context)
                         let newcomer = HeldCheckpoint(id: nextID, trial: trial, step: step, metric: metric, bytes: c.bytes,
-                                                      isLatest: c.isLatest, trialRunning: isRunning)
+                                                      isLatest: c.isLatest, trialRunning: isRunning, isStored: false)
                         nextID += 1
                         // Never evicted for a worse one: a displaced top-k member ranks below the newcomer.
                         for e in before where out.contains(e.id) && topBefore.contains(e.id) {
@@ -83,6 +95,12 @@ final class RetentionPropertyTests: XCTestCase {
                         }
                     }
                 }
+                // As the store computes it: each trial's highest held step is its latest copy (a
+                // resume copy becomes the latest again when the upload it backed up was evicted).
+                for trial in Set(heldSet.map(\.trial)) {
+                    let top = heldSet.filter { $0.trial == trial }.map(\.step).max()
+                    for i in heldSet.indices where heldSet[i].trial == trial { heldSet[i].isLatest = heldSet[i].step == top }
+                }
                 // Budget never exceeded.
                 if let limit = policy.maxBytes {
                     XCTAssertLessThanOrEqual(heldSet.reduce(0) { $0 + $1.bytes }, limit, context)
@@ -92,7 +110,8 @@ final class RetentionPropertyTests: XCTestCase {
                 // Everything held is wanted for a reason the reference recognises.
                 let top = referenceTop(heldSet, policy)
                 for h in heldSet {
-                    XCTAssertTrue(top.contains(h.id) || (policy.keepLatestPerTrial && h.isLatest && h.trialRunning), "\(context): \(h) held but unwanted")
+                    XCTAssertTrue(top.contains(h.id) || (policy.keepLatestPerTrial && h.isLatest && h.trialRunning)
+                                  || (policy.keepLatestPerTrial && Self.isResumeCopy(h, in: heldSet)), "\(context): \(h) held but unwanted")
                 }
                 // The sweep-wide best accepted checkpoint is always retained.
                 if policy.keepTopK > 0, policy.keepTopKPerTrial > 0, let best = bestAccepted {
@@ -107,6 +126,14 @@ final class RetentionPropertyTests: XCTestCase {
         XCTAssertGreaterThan(accepted, 10_000)
         XCTAssertGreaterThan(refused, 10_000)
         XCTAssertGreaterThan(evicted, 5000)
+    }
+
+    /// The newest stored copy of a running trial whose latest copy is still uploading.
+    static func isResumeCopy(_ h: HeldCheckpoint, in held: [HeldCheckpoint]) -> Bool {
+        guard h.trialRunning, h.isStored, !h.isLatest else { return false }
+        let mine = held.filter { $0.trial == h.trial }
+        guard mine.contains(where: { $0.isLatest && !$0.isStored }) else { return false }
+        return !mine.contains { $0.isStored && $0.step > h.step }
     }
 
     /// Refusals change nothing: deciding never mutates its input and a refusal carries no evictions,
