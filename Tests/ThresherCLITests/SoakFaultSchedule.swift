@@ -14,6 +14,9 @@ struct SoakFaultSchedule {
         case connectionCut = "proxy: every connection cut"
         /// Hold every byte through the proxy for a while shorter than the lease timeout.
         case stall = "proxy: stall"
+        /// Every connection through the proxy cut and new ones refused (reset) for 1–3 s: the
+        /// coordinator's host unreachable while the coordinator itself keeps running.
+        case refuse = "proxy: connections refused"
         /// 100 ± 80 ms per chunk through the proxy for a few seconds.
         case delayBurst = "proxy: delay/jitter burst"
         /// iptables `statistic` DROP of 10–30 % of the packets of a worker host (a network
@@ -28,7 +31,7 @@ struct SoakFaultSchedule {
     /// `packetLoss`: whether that kind is drawn (it needs a worker in a network namespace).
     init(seed: UInt64, packetLoss: Bool) {
         generator = SeededGenerator(seed: seed)
-        weights = [(.workerKill, 3), (.coordinatorKill, 1), (.connectionCut, 3), (.stall, 2), (.delayBurst, 2)]
+        weights = [(.workerKill, 3), (.coordinatorKill, 1), (.connectionCut, 3), (.stall, 2), (.refuse, 2), (.delayBurst, 2)]
             + (packetLoss ? [(.packetLoss, 2)] : [])
     }
 

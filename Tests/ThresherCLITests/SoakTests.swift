@@ -3,7 +3,7 @@ import XCTest
 
 /// The soak: many short checkpointing trials on a real coordinator and real workers while a seeded
 /// schedule injects a fault every few seconds (worker and coordinator SIGKILL with restart, every
-/// connection cut, stalls, delay bursts, and — where network namespaces are permitted —
+/// connection cut, stalls, refused connections, delay bursts, and — where network namespaces are permitted —
 /// packet-loss bursts on a worker host in its own namespace, with the coordinator in another).
 /// Runs only when `THRESHER_SOAK_SECONDS` is set (the seconds of faults; the trial count scales
 /// with it: about 1,000 for 600 s); `scripts/soak SECONDS` runs it. `THRESHER_SOAK_SEED` picks the
@@ -71,6 +71,11 @@ final class SoakTests: XCTestCase {
                 cluster.proxy.stall(true)
                 Thread.sleep(forTimeInterval: schedule.duration(0.5, 2))
                 cluster.proxy.stall(false)
+            case .refuse:
+                cluster.proxy.refuse(true)
+                cluster.proxy.cutAll()
+                Thread.sleep(forTimeInterval: schedule.duration(1, 3))
+                cluster.proxy.refuse(false)
             case .delayBurst:
                 cluster.proxy.delay(milliseconds: 100, jitter: 80)
                 Thread.sleep(forTimeInterval: schedule.duration(1, 4))
