@@ -19,7 +19,7 @@ final class NetnsHosts {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") else { throw XCTSkip("netns: no /usr/sbin/ip (iproute2)") }
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables") else { throw XCTSkip("netns: no /usr/sbin/iptables") }
         self.count = count
-        tag = String(getpid() % 10_000) + String(Int.random(in: 10...99))
+        tag = String(getpid() % 10_000) + "x" + String(Self.nextInstance())
         testCase.addTeardownBlock { [self] in removeAll() }
         guard Self.run("/usr/sbin/ip", ["netns", "add", name(1)]) == 0 else {
             throw XCTSkip("netns: `ip netns add` is not permitted here (needs root or CAP_SYS_ADMIN)")
@@ -124,4 +124,16 @@ final class NetnsHosts {
     }
 
     enum NetnsError: Error { case failed(String) }
+
+    /// Namespace names must differ between the tests of one process (and stay short: a link name
+    /// has at most 15 bytes), so they carry the process id and a count.
+    private static let counter = Counter()
+    private static func nextInstance() -> Int { counter.next() }
+
+    private final class Counter: @unchecked Sendable {
+        // @unchecked: `value` is only touched under `lock`.
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int { lock.withLock { value += 1; return value } }
+    }
 }
