@@ -30,11 +30,11 @@ final class NetworkFaultCluster {
     private let testCase: XCTestCase
     private let leaseTimeout: Double
 
-    /// Writes the program, the sweep (a grid over `ranks` ranks, `steps` steps of `pause` s each, no
-    /// early stopping) and a token into a fresh folder and starts the proxy; nothing runs yet. The
+    /// Writes the program, the sweep (a grid over `ranks` ranks, `steps` steps of `pause` s each,
+    /// checkpoints of `checkpointBytes`, no early stopping) and a token into a fresh folder and starts the proxy; nothing runs yet. The
     /// coordinator will listen on `coordinatorHost` (inside `coordinatorNamespace` when given).
     init(for testCase: XCTestCase, ranks: Int, steps: Int, pause: Double, leaseTimeout: Double = 3,
-         maxBytes: Int = 200_000, proxySeed: UInt64 = 1,
+         maxBytes: Int = 200_000, checkpointBytes: Int = 2048, proxySeed: UInt64 = 1,
          coordinatorHost: String = "127.0.0.1", coordinatorNamespace: String? = nil) throws {
         self.coordinatorHost = coordinatorHost
         self.coordinatorNamespace = coordinatorNamespace
@@ -49,7 +49,7 @@ final class NetworkFaultCluster {
         proxy = try FaultProxy(upstreamHost: coordinatorHost, upstreamPort: coordinatorPort, seed: proxySeed)
         try FileManager.default.copyItem(atPath: DeterministicTrialProgram.faultTrialPath, toPath: folder + "/fault_trial.py")
         let retention = "{keep_top_k: 2, keep_top_k_per_trial: 1, keep_latest_per_trial: true, max_bytes: \(maxBytes)}"
-        try FaultCluster.sweepText(ranks: Array(0..<ranks), steps: steps, pause: pause, checkpointBytes: 2048,
+        try FaultCluster.sweepText(ranks: Array(0..<ranks), steps: steps, pause: pause, checkpointBytes: checkpointBytes,
                                    retention: retention, hyperband: false)
             .write(toFile: folder + "/net.yaml", atomically: true, encoding: .utf8)
         let made = try ThresherProcess.run(["token", "new", "--out", token])

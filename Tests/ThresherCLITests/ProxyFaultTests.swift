@@ -46,6 +46,29 @@ final class ProxyFaultTests: XCTestCase {
         try checkEveryValueOnce(cluster)
     }
 
+    /// Checkpoints of 2.5 MB go up in three 1 MiB chunks over a slow link (40 ± 30 ms per chunk of
+    /// bytes) while every connection is cut every 0.7 s: uploads resume from the coordinator's
+    /// `nextOffset` on the new connection, and every stored checkpoint matches its digest.
+    func testMultiChunkUploadsSurviveCutConnections() throws {
+        let cluster = try NetworkFaultCluster(for: self, ranks: 3, steps: 5, pause: 0.2, leaseTimeout: 8,
+                                              maxBytes: 40_000_000, checkpointBytes: 2_500_000, proxySeed: 13)
+        cluster.proxy.delay(milliseconds: 40, jitter: 30)
+        try cluster.startCoordinator()
+        try cluster.startWorker("w1")
+        try cluster.startWorker("w2")
+        var cuts = 0
+        let status = cluster.waitUntilFinished(timeout: 300, every: 0.7) { cuts += cluster.proxy.cutAll() }
+        XCTAssertEqual(status?["state"] as? String, "finished", cluster.allLogs())
+        XCTAssertGreaterThan(cuts, 4, "too few connections were cut to test anything")
+        let report = try cluster.checkInvariants()
+        print("multi-chunk uploads through cuts: \(report); \(cuts) connections cut")
+        XCTAssertEqual(report.trialStates[.completed], cluster.ranks, cluster.allLogs())
+        XCTAssertGreaterThan(report.checkpointsVerified, 0, "no checkpoint was stored")
+        XCTAssertEqual(report.checkpointsVerified, report.checkpointsStored)
+        let fetch = try ThresherProcess.run(["fetch", "net", "--state", cluster.state, "--best", "1", "--out", cluster.folder + "/best"])
+        XCTAssertEqual(fetch.status, 0, fetch.stderr)
+    }
+
     /// The invariants hold, every trial completed, and nothing was redone (no lease was lost, so
     /// every step is stored exactly once); the best checkpoints fetch intact.
     private func checkEveryValueOnce(_ cluster: NetworkFaultCluster, file: StaticString = #filePath, line: UInt = #line) throws {
