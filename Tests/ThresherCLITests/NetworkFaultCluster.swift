@@ -29,12 +29,13 @@ final class NetworkFaultCluster {
     private var everyProcess: [Process] = []
     private let testCase: XCTestCase
     private let leaseTimeout: Double
+    private let maxAttempts: Int
 
     /// Writes the program, the sweep (a grid over `ranks` ranks, `steps` steps of `pause` s each,
     /// checkpoints of `checkpointBytes`, no early stopping) and a token into a fresh folder and starts the proxy; nothing runs yet. The
     /// coordinator will listen on `coordinatorHost` (inside `coordinatorNamespace` when given).
     init(for testCase: XCTestCase, ranks: Int, steps: Int, pause: Double, leaseTimeout: Double = 3,
-         maxBytes: Int = 200_000, checkpointBytes: Int = 2048, proxySeed: UInt64 = 1,
+         maxBytes: Int = 200_000, checkpointBytes: Int = 2048, maxAttempts: Int = 3, proxySeed: UInt64 = 1,
          coordinatorHost: String = "127.0.0.1", coordinatorNamespace: String? = nil) throws {
         self.coordinatorHost = coordinatorHost
         self.coordinatorNamespace = coordinatorNamespace
@@ -43,6 +44,7 @@ final class NetworkFaultCluster {
         self.steps = steps
         self.maxBytes = maxBytes
         self.leaseTimeout = leaseTimeout
+        self.maxAttempts = maxAttempts
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-net-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         coordinatorPort = try Self.freePort()
@@ -68,7 +70,8 @@ final class NetworkFaultCluster {
     /// Starts (or restarts, on the same state) the coordinator on `coordinatorURL`, submitting the sweep.
     func startCoordinator() throws {
         let process = try start(["coordinator", "--listen", coordinatorURL, "--state", state,
-                                  "--token-file", token, "--sweep", "net.yaml", "--lease-timeout", String(leaseTimeout)],
+                                  "--token-file", token, "--sweep", "net.yaml", "--lease-timeout", String(leaseTimeout),
+                                  "--max-attempts", String(maxAttempts)],
                                  log: "coordinator.log", namespace: coordinatorNamespace)
         coordinator = process
     }

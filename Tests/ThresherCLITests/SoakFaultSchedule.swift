@@ -14,6 +14,10 @@ struct SoakFaultSchedule {
         case connectionCut = "proxy: every connection cut"
         /// Hold every byte through the proxy for a while shorter than the lease timeout.
         case stall = "proxy: stall"
+        /// Every byte through the proxy held for longer than the lease timeout, then released: the
+        /// proxied workers' leases run out, their trials go to other workers, and when the held
+        /// bytes arrive their Reports are refused under the stale epochs (fencing).
+        case partition = "proxy: stall longer than the lease"
         /// Every connection through the proxy cut and new ones refused (reset) for 1–3 s: the
         /// coordinator's host unreachable while the coordinator itself keeps running.
         case refuse = "proxy: connections refused"
@@ -31,7 +35,7 @@ struct SoakFaultSchedule {
     /// `packetLoss`: whether that kind is drawn (it needs a worker in a network namespace).
     init(seed: UInt64, packetLoss: Bool) {
         generator = SeededGenerator(seed: seed)
-        weights = [(.workerKill, 3), (.coordinatorKill, 1), (.connectionCut, 3), (.stall, 2), (.refuse, 2), (.delayBurst, 2)]
+        weights = [(.workerKill, 3), (.coordinatorKill, 1), (.connectionCut, 3), (.stall, 2), (.partition, 1), (.refuse, 2), (.delayBurst, 2)]
             + (packetLoss ? [(.packetLoss, 2)] : [])
     }
 
