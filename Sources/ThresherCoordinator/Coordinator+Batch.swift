@@ -27,6 +27,10 @@ public struct BatchedRequest: Sendable {
 /// - **A failed commit claims nothing.** If the commit itself fails, every request of the batch is
 ///   answered `Error(internalError)`, and the in-memory sweep state (searchers, policies, pending
 ///   verdicts) is rebuilt from the store, which holds none of the batch's decisions.
+/// - **No lease runs out while nothing can be stored.** From a failed commit until one succeeds,
+///   decisions are taken at the time of the first failure (`now()` stands still), so renewals that
+///   could not be stored cost no worker its lease; the first successful commit extends every held
+///   lease to a full timeout.
 /// - **Files follow the commit.** Blobs of checkpoints evicted in the batch are deleted only after
 ///   the commit (a failed commit keeps them), so a stored row never points at a deleted file.
 extension Coordinator {
@@ -47,6 +51,7 @@ extension Coordinator {
             }
             // Committed: only now may the evicted checkpoints' files go.
             deleteEvictedFiles()
+            if clockFrozenAt != nil { thawClock() }
             counters.batchesCommitted += 1
             counters.requestsBatched += requests.count
             counters.batchProcessingSeconds += Self.seconds(decided - start)
@@ -58,6 +63,10 @@ extension Coordinator {
             blobDeletionsAfterCommit.removeAll()
             uploadAbortsAfterCommit.removeAll()
             rebuildAfterFailedCommit()
+            if clockFrozenAt == nil {
+                clockFrozenAt = options.clock()
+                options.logger.warning("commits fail: leases stand still until a commit succeeds again")
+            }
             return requests.map { _ in
                 reject(.internalError, "the coordinator could not store its decision (\(error)); retry")
             }
@@ -66,6 +75,20 @@ extension Coordinator {
 
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// The first commit after failed ones succeeded: time runs again, and every held lease gets a
+    /// full timeout from now, since no worker's renewal could be stored while commits failed (the
+    /// batch just committed took its decisions at the frozen time). If even that extension cannot
+    /// be written, the clock stays frozen.
+    func thawClock() {
+        do {
+            let extended = try store.extendLeases(until: options.clock().addingTimeInterval(options.leaseTimeout))
+            clockFrozenAt = nil
+            options.logger.info("commits succeed again; \(extended) lease(s) extended by the lease timeout")
+        } catch {
+            options.logger.error("commits succeed again, but extending the leases failed: \(error)")
+        }
     }
 
     /// Replaces every sweep's in-memory state with what the store holds.

@@ -71,15 +71,18 @@ extension Coordinator {
     func abandonUploads(trial: Int64, reason: String) throws {
         let rows = try store.checkpoints(trial: trial).filter { $0.state == .uploading }
         guard !rows.isEmpty else { return }
-        for row in rows {
-            try store.setCheckpointState(row.id, to: .local, reason: reason, now: now())
-            counters.uploadsAbandoned += 1
-            uploadActivity[row.id] = nil
-            for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
-                uploadAbortsAfterCommit.append(upload)
-            }
-        }
+        for row in rows { try abandon(row, reason: reason) }
         if !store.isBatching { deleteEvictedFiles() }
+    }
+
+    /// One upload given up: the row back to `local`, its part file queued for deletion after the commit.
+    private func abandon(_ row: Checkpoint, reason: String) throws {
+        try store.setCheckpointState(row.id, to: .local, reason: reason, now: now())
+        counters.uploadsAbandoned += 1
+        uploadActivity[row.id] = nil
+        for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
+            uploadAbortsAfterCommit.append(upload)
+        }
     }
 
     /// Gives up uploads of ended trials that have not moved for a lease timeout. Such an upload may
@@ -94,12 +97,7 @@ extension Coordinator {
                 continue
             }
             guard now().timeIntervalSince(last) >= options.leaseTimeout else { continue }
-            try store.setCheckpointState(row.id, to: .local, reason: "upload stalled after the trial ended", now: now())
-            counters.uploadsAbandoned += 1
-            uploadActivity[row.id] = nil
-            for upload in blobs.pendingUploads() where upload.hasPrefix(Self.uploadPrefix(trial: row.trialId, step: row.step)) {
-                uploadAbortsAfterCommit.append(upload)
-            }
+            try abandon(row, reason: "upload stalled after the trial ended")
         }
         if !store.isBatching { deleteEvictedFiles() }
     }

@@ -39,6 +39,10 @@ public actor Coordinator {
     /// uploads of ended trials that stopped moving (`abandonStalledUploads`). In memory only: after
     /// a restart every upload gets a fresh timeout.
     var uploadActivity: [Int64: Date] = [:]
+    /// While commits fail (a full disk, an I/O error), the time of the first failure: the clock
+    /// the coordinator decides with stands still there, so no lease runs out while no worker's
+    /// renewal can be stored (see `handle(batch:)`).
+    var clockFrozenAt: Date?
     /// What the coordinator refused or decided so far (counters only).
     public var statistics: CoordinatorStatistics { counters }
 
@@ -216,7 +220,7 @@ public actor Coordinator {
         sweeps[trial.sweepId]?.policy.trialStarted(stored.index)
         // Uploads still `uploading` belong to an earlier lease (e.g. one that expired just before a
         // coordinator crash, before `tick` could abandon them): none of their chunks is accepted now.
-        try abandonUploads(trial: trial.id, reason: "trial assigned again")
+        if assignment.lease.epoch > 1 { try abandonUploads(trial: trial.id, reason: "trial assigned again") }
         var resume: ResumePoint?
         if let checkpointID = trial.resumeCheckpointId, let checkpoint = try? store.checkpoint(checkpointID),
            checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {
@@ -236,7 +240,8 @@ public actor Coordinator {
                                baseDirectory: runtime.baseDirectory, firstSeq: firstSeq)
     }
 
-    func now() -> Date { options.clock() }
+    /// The time decisions are taken at: the injected clock, or the moment commits started failing.
+    func now() -> Date { clockFrozenAt ?? options.clock() }
 
     func reject(_ code: ErrorCode, _ detail: String) -> Message {
         let count = counters.rejected["\(code)", default: 0] + 1

@@ -61,6 +61,8 @@ public struct TrialFolder: Sendable, Equatable {
     public var metricsFile: String { root + "/metrics.jsonl" }
     public var checkpointDirectory: String { root + "/checkpoints" }
     public var stdoutLog: String { root + "/stdout.log" }
+    /// The last launch's program, `<pid> <start time>` (see `LeftoverProgram`).
+    public var programRecord: String { root + "/program.pid" }
     public var stderrLog: String { root + "/stderr.log" }
 
     /// The folder for `trialID` under `base` (not created yet: see `create()`). A relative `base` is

@@ -59,6 +59,10 @@ public actor TrialProcess {
         _ launch: TrialLaunch, in folder: TrialFolder, logger: Logger = Logger(label: "thresher.worker.trial")
     ) throws(TrialProcessError) -> TrialProcess {
         guard let name = launch.argv.first else { throw .emptyCommand }
+        // A program a killed worker left running here would write into this launch's files.
+        if let leftover = LeftoverProgram.read(from: folder.programRecord), leftover.end() {
+            logger.warning("trial \(folder.trialID): ended program \(leftover.pid), left running in its folder by an earlier worker")
+        }
         do { try folder.create() } catch { throw .folder(error) }
         // Taken before the spawn: a fast program's first checkpoint must not pass for an old one.
         let existingCheckpoints = folder.checkpointFiles()
@@ -86,6 +90,7 @@ public actor TrialProcess {
             close(metricsFD)
             throw error
         }
+        LeftoverProgram.running(pid: pid)?.write(to: folder.programRecord)
         // The child has its copies; the parent's write ends must go, or the pipes never reach end of file.
         close(pipes[0].write)
         close(pipes[1].write)

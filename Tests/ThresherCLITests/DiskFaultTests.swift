@@ -126,7 +126,7 @@ final class DiskFaultTests: XCTestCase {
         }
         XCTAssertTrue(started, cluster.logs())
         let filler = try Self.fill(cluster.state)
-        Thread.sleep(forTimeInterval: 4)   // trials report and upload against a full disk
+        Thread.sleep(forTimeInterval: 6)   // trials report and upload against a full disk, past the 3 s lease
         XCTAssertTrue(coordinator.isRunning, "the coordinator survives a full disk\n" + cluster.logs())
         let fullLog = cluster.logs()
         try FileManager.default.removeItem(atPath: filler)
@@ -136,6 +136,9 @@ final class DiskFaultTests: XCTestCase {
         let report = try FaultInvariants.check(state: cluster.state, storage: nil, expectedBest: ["rank": 0])
         print("state folder full: \(report)")
         XCTAssertEqual(report.trialStates[.failed] ?? 0, 0, "no trial failed for good because of the full disk\n" + cluster.logs())
+        // Leases stand still while commits fail: no trial lost its lease to the full disk.
+        XCTAssertEqual(report.assignments, 4, "no lease ran out while renewals could not be stored\n" + cluster.logs())
+        XCTAssertEqual(report.redoneSteps, 0)
         let integrity = Process()
         integrity.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") {

@@ -84,16 +84,18 @@ final class ProcessFaultTests: XCTestCase {
             // The last step's upload, so earlier steps have a stored copy to resume from.
             partial = StorageObserver.files(under: cluster.state + "/uploads")
                 .first { $0.path.contains("_s3_") && $0.bytes >= 1 << 20 && $0.bytes < size }
-            if partial == nil { Thread.sleep(forTimeInterval: 0.002) }
+            if partial == nil { Thread.sleep(forTimeInterval: 0.0005) }
         }
         let mid = try XCTUnwrap(partial, "never saw a partial upload\n" + cluster.logs())
         cluster.kill(victim)
         let store = try SweepStore(readingAt: cluster.state + "/thresher.sqlite")
-        let uploading = try store.trials(sweep: try XCTUnwrap(store.sweeps().first).id).flatMap { try store.checkpoints(trial: $0.id) }
-            .filter { $0.state == .uploading }
+        let rows = try store.trials(sweep: try XCTUnwrap(store.sweeps().first).id).flatMap { try store.checkpoints(trial: $0.id) }
         try store.close()
-        XCTAssertEqual(uploading.count, 1, "the coordinator shows the killed upload as uploading")
-        print("worker SIGKILL mid-upload: killed with \(mid.bytes) of \(size) bytes in \(mid.path)")
+        XCTAssertEqual(rows.filter { $0.state == .uploading }.map(\.step), [3], "the coordinator shows the killed upload as uploading")
+        // What a resume can start from: the newest stored copy (step 2 unless its own upload was
+        // still running when step 3 was saved, on a slow machine).
+        let resumeStep = Int(rows.filter { $0.state == .stored }.map(\.step).max() ?? 0)
+        print("worker SIGKILL mid-upload: killed with \(mid.bytes) of \(size) bytes in \(mid.path); newest stored step \(resumeStep)")
 
         try cluster.startWorker("rescuer")
         let finished = cluster.waitForFinish()
@@ -105,12 +107,13 @@ final class ProcessFaultTests: XCTestCase {
         XCTAssertEqual(report.trialStates[.completed], 1)
         XCTAssertEqual(report.checkpointsUploadingAtEnd, 0, "no reservation is left uploading once the sweep is finished")
         // The previous stored copy was kept while the killed upload ran: the trial resumed from it
-        // and redid only the step whose upload was cut off.
-        XCTAssertEqual(report.redoneSteps, 1, "only the work since the last stored checkpoint is redone")
+        // and redid only the steps after it.
+        XCTAssertEqual(report.redoneSteps, 3 - resumeStep, "only the work since the last stored checkpoint is redone")
         let after = try SweepStore(readingAt: cluster.state + "/thresher.sqlite")
         defer { try? after.close() }
-        let resumed = try after.events(limit: 10_000).filter { $0.kind == "trial.assigned" && !$0.detail.contains("\"resume\":null") }
-        XCTAssertEqual(resumed.count, 1, "the second attempt resumed from the step-2 copy: \(resumed.map(\.detail))")
+        let resumed = try after.events(limit: 10_000).filter { $0.kind == "trial.assigned" && $0.detail.contains("\"resume\":") }
+            .filter { !$0.detail.contains("\"resume\":null") }
+        XCTAssertEqual(resumed.count, resumeStep > 0 ? 1 : 0, "the second attempt resumed from step \(resumeStep): \(resumed.map(\.detail))")
         XCTAssertEqual(StorageObserver.files(under: cluster.state + "/uploads").map(\.path), [], "no part file is left behind")
         XCTAssertGreaterThan(report.checkpointsVerified, 0)
     }
@@ -145,5 +148,34 @@ final class ProcessFaultTests: XCTestCase {
         XCTAssertEqual(report.trialStates[.failed] ?? 0, 0, "no trial failed because of the restart")
         // The restart gives held leases a full timeout: the workers reconnect within it and carry on.
         XCTAssertEqual(report.assignments, 6, "no lease was reaped over the outage")
+    }
+
+    /// A worker SIGKILLed and started again at once with the same id and trial folder (what a
+    /// service manager does): the killed worker's trial program is still running when the trial,
+    /// its lease expired, is handed to the new worker and relaunched in the same trial folder.
+    func testWorkerKilledAndRestartedOnTheSameFolderWhileItsTrialProgramStillRuns() throws {
+        let cluster = try FaultCluster(self, sweep: FaultCluster.sweepText(ranks: [0], steps: 16, pause: 0.5,
+                                                                           checkpointBytes: 3000, retention: Self.retention,
+                                                                           hyperband: false))
+        try cluster.startCoordinator()
+        let first = try cluster.startWorker("w1")
+        let midTrial = cluster.wait(timeout: 60) { store in
+            guard let sweep = try store.sweeps().first else { return false }
+            return try store.trials(sweep: sweep.id, states: [.running]).contains { trial in
+                try store.checkpoints(trial: trial.id).contains { $0.state == .stored && $0.step >= 2 }
+            }
+        }
+        XCTAssertTrue(midTrial, cluster.logs())
+        cluster.kill(first)
+        try cluster.startWorker("w1")
+        let finished = cluster.waitForFinish()
+        cluster.stopAll()
+        XCTAssertTrue(finished, cluster.logs())
+        let report = try FaultInvariants.check(state: cluster.state, budget: nil, expectedBest: ["rank": 0])
+        print("worker SIGKILL, restarted on the same folder: \(report)")
+        XCTAssertEqual(report.trialStates[.completed], 1)
+        XCTAssertEqual(report.assignments, 2)
+        XCTAssertTrue(cluster.logs().contains("left running in its folder by an earlier worker"),
+                      "the killed worker's program was still running and was ended\n" + cluster.logs())
     }
 }

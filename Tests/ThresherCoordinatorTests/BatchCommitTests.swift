@@ -10,9 +10,11 @@ final class BatchCommitTests: XCTestCase {
     let sessionA = WorkerSession(id: 1, workerID: "wa", slots: 2, capabilities: [], pipe: PipeID(raw: 1))
     let sessionB = WorkerSession(id: 2, workerID: "wb", slots: 2, capabilities: [], pipe: PipeID(raw: 2))
 
+    let clock = TestClock()
+
     private func makeCoordinator() async throws -> (Coordinator, Int64, String) {
         let dir = try temporaryDirectory(self)
-        let clock = TestClock()
+        let clock = self.clock
         let options = CoordinatorOptions(leaseTimeout: 15, heartbeatInterval: 5, maxAttempts: 3, retryAfterMs: 5, clock: { clock.now() })
         let coordinator = try Coordinator(stateDirectory: dir, options: options)
         let sweep = try await coordinator.submit(sweepFileText: GridSweepTests.gridSweep, fileName: "grid.yaml", baseDirectory: dir)
@@ -108,6 +110,40 @@ final class BatchCommitTests: XCTestCase {
         XCTAssertEqual(Set(trials.map(\.params)).count, 9)
         XCTAssertTrue(trials.allSatisfy { $0.state == .completed })
         XCTAssertEqual(try reader.sweep(sweep).state, .finished)
+    }
+
+    /// Regression (full-disk fault test): renewals that cannot be committed used to let leases run
+    /// out, and every trial lost its worker once the disk had been full for a lease timeout. Now
+    /// the decision clock stands still from the first failed commit until one succeeds, which
+    /// extends every held lease to a full timeout.
+    func testLeasesDoNotRunOutWhileCommitsFail() async throws {
+        let (coordinator, _, path) = try await makeCoordinator()
+        let a = try assigns(await coordinator.handle(batch: [BatchedRequest(session: sessionA, message: .requestTrial(RequestTrial(freeSlots: 1)))]))[0]
+        let beat = BatchedRequest(session: sessionA, message: .heartbeat(Heartbeat(trials: [HeldTrial(trialID: a.trialID, leaseEpoch: a.leaseEpoch, step: 1)])))
+        // Every commit that changes a trial row (a renewal, an expiry) fails at COMMIT.
+        let store = coordinator.sweepStore
+        try await store.pool.writeWithoutTransaction { db in
+            try db.execute(sql: """
+                CREATE TABLE commit_breaker (ref INTEGER REFERENCES trials(id) DEFERRABLE INITIALLY DEFERRED);
+                CREATE TRIGGER break_commit AFTER UPDATE ON trials BEGIN INSERT INTO commit_breaker (ref) VALUES (-1); END;
+                """)
+        }
+        guard case .error = await coordinator.handle(batch: [beat])[0] else { return XCTFail("the renewal's commit should fail") }
+        clock.advance(20)   // past the 15 s lease while nothing can be stored
+        let reaped = try await coordinator.tick()
+        XCTAssertEqual(reaped, [], "no lease runs out while commits fail")
+        guard case .error(let still) = await coordinator.handle(batch: [beat])[0] else { return XCTFail("commits still fail") }
+        XCTAssertEqual(still.code, .internalError, "a renewal refused for its commit, not a lost lease")
+
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER break_commit; DROP TABLE commit_breaker") }
+        guard case .ack(let ack) = await coordinator.handle(batch: [beat])[0] else { return XCTFail("heartbeat not acked") }
+        XCTAssertFalse(ack.verdicts.contains { if case .stop = $0.verdict { true } else { false } }, "the worker keeps its trial: \(ack)")
+        let reader = try SweepStore(readingAt: path)
+        XCTAssertEqual(try reader.trial(Int64(a.trialID)).leaseEpoch, Int64(a.leaseEpoch))
+        XCTAssertTrue(try reader.trial(Int64(a.trialID)).state.isLeased)
+        clock.advance(16)   // and time runs again: a worker that stops beating is reaped
+        let later = try await coordinator.tick()
+        XCTAssertEqual(later, [Int64(a.trialID)])
     }
 
     /// Through the server, with many workers at once: whenever a worker receives a reply, a second
