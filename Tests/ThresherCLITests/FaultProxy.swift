@@ -33,8 +33,11 @@ final class FaultProxy: @unchecked Sendable {
     private var stalledTowardUpstream = false, stalledTowardClient = false, refusing = false, stopped = false
     private var connections: [Int: ProxiedConnection] = [:]
     private var nextConnectionID = 0
+    private var acceptedCount = 0, cutCount = 0, forwardedCount = 0
     /// Counts, for the test's printout: connections accepted, connections cut, bytes forwarded.
-    private(set) var accepted = 0, cuts = 0, forwardedBytes = 0
+    var accepted: Int { lock.lock(); defer { lock.unlock() }; return acceptedCount }
+    var cuts: Int { lock.lock(); defer { lock.unlock() }; return cutCount }
+    var forwardedBytes: Int { lock.lock(); defer { lock.unlock() }; return forwardedCount }
 
     /// Listens on 127.0.0.1 (an ephemeral port) and forwards to `upstreamHost`:`upstreamPort`
     /// (an IPv4 address).
@@ -92,7 +95,7 @@ final class FaultProxy: @unchecked Sendable {
     func cutAll() -> Int {
         lock.lock()
         let open = Array(connections.values)
-        cuts += open.count
+        cutCount += open.count
         lock.unlock()
         for connection in open { connection.cut() }
         lock.lock(); lock.broadcast(); lock.unlock()
@@ -131,7 +134,7 @@ final class FaultProxy: @unchecked Sendable {
             lock.lock()
             let id = nextConnectionID
             nextConnectionID += 1
-            accepted += 1
+            acceptedCount += 1
             let connection = ProxiedConnection(client: client, upstream: upstream)
             connections[id] = connection
             lock.unlock()
@@ -187,7 +190,7 @@ final class FaultProxy: @unchecked Sendable {
             queue.chunks.removeFirst()
             lock.unlock()
             guard Self.sendAll(fd, chunk) else { connection.cut(); break }
-            lock.lock(); forwardedBytes += chunk.count; lock.unlock()
+            lock.lock(); forwardedCount += chunk.count; lock.unlock()
         }
         if !connection.isCut { shutdown(fd, Int32(SHUT_WR)) }
         lock.lock(); lock.broadcast(); lock.unlock()
