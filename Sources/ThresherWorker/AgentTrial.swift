@@ -289,17 +289,19 @@ extension WorkerAgent {
     /// step whose metrics the coordinator has not acknowledged yet (it may still answer `upload`),
     /// and every step with a wanted upload. With `keepOnly`, once the trial ended: the latest and
     /// the wanted ones only.
+    ///
+    /// While the program runs, "not acknowledged yet" is the bound `ackedThroughStep` applied to
+    /// each file as it is deleted, not a list of files taken first: a checkpoint the program
+    /// renamed into place in between (not even announced yet) was deleted that way, and the
+    /// coordinator never heard of it (found by the soak: 1 step in ~2,500).
     func prune(_ trial: AgentTrial, keepOnly: Bool = false) {
         guard let latest = trial.latestCheckpoint else { return }  // nothing written by this run: leave the folder as found
         var keep: Set<Int> = [latest]
         for step in trial.uploadsWanted { keep.insert(Int(step)) }
-        if !keepOnly {
-            for checkpoint in trial.folder.checkpoints() where Int64(checkpoint.step) > trial.ackedThroughStep {
-                keep.insert(checkpoint.step)
-            }
-        }
+        // Once the trial ended no new file can appear: everything else may go.
+        let through = keepOnly ? nil : Int(clamping: trial.ackedThroughStep)
         do {
-            let deleted = try trial.folder.prune(keepingSteps: keep)
+            let deleted = try trial.folder.prune(keepingSteps: keep, throughStep: through)
             if !deleted.isEmpty { logger.debug("trial \(trial.trialID): pruned checkpoints \(deleted)") }
         } catch {
             logger.warning("trial \(trial.trialID): pruning failed: \(error)")

@@ -149,15 +149,20 @@ public struct TrialFolder: Sendable, Equatable {
         return files
     }
 
-    /// Deletes every checkpoint (and sidecar) whose step is not in `keepingSteps`, as the coordinator
-    /// releases them; returns the steps deleted. Hidden files (a program's half-written temporaries)
-    /// and foreign names are left alone. A file that vanished meanwhile is not an error.
+    /// Deletes every checkpoint (and sidecar) whose step is not in `keepingSteps` and, when
+    /// `throughStep` is given, is at most `throughStep`, as the coordinator releases them; returns
+    /// the steps deleted. Hidden files (a program's half-written temporaries) and foreign names are
+    /// left alone. A file that vanished meanwhile is not an error.
+    ///
+    /// `throughStep` is decided together with each deletion, on the names listed here: a running
+    /// program may rename a new checkpoint into place at any moment, and a keep-set built from an
+    /// earlier listing would not name it.
     @discardableResult
-    public func prune(keepingSteps: Set<Int>) throws(TrialFolderError) -> [Int] {
+    public func prune(keepingSteps: Set<Int>, throughStep: Int? = nil) throws(TrialFolderError) -> [Int] {
         var deleted = Set<Int>()
         for name in Self.names(in: checkpointDirectory) {
             guard let step = Self.step(fromFileName: name) ?? Self.step(fromFileName: name, extension: "json"),
-                  !keepingSteps.contains(step)
+                  !keepingSteps.contains(step), throughStep.map({ step <= $0 }) ?? true
             else { continue }
             let path = checkpointDirectory + "/" + name
             guard Self.isRegularFile(path) else { continue }

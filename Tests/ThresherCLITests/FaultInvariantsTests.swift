@@ -119,4 +119,29 @@ final class FaultInvariantsTests: XCTestCase {
         XCTAssertEqual(seen.peakBytes, 11)
         XCTAssertGreaterThanOrEqual(seen.overBudgetCount, 2)
     }
+
+    /// An eviction followed by an upload, racing the observer's listings, never adds up to more
+    /// than was ever held at once: a blob of 8 bytes is replaced again and again by an upload of 8
+    /// bytes (first the blob goes, then the part comes, then the part becomes the next blob), under
+    /// a budget of 8. Listing blobs/ then uploads/ once, as before, counted 16 here.
+    func testStorageObserverNeverAddsUpFilesThatDidNotCoexist() throws {
+        try FileManager.default.createDirectory(atPath: state + "/uploads", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: state + "/blobs/aa", withIntermediateDirectories: true)
+        let observer = StorageObserver(stateDirectory: state, budget: 8, interval: 0)
+        var blob = state + "/blobs/aa/0"
+        try Data(count: 8).write(to: URL(fileURLWithPath: blob))
+        for i in 1...500 {
+            usleep(300)  // the blob is held a while…
+            unlink(blob)
+            let part = state + "/uploads/\(i).part"
+            FileManager.default.createFile(atPath: part, contents: Data(count: 8))
+            usleep(300)  // …then only the upload
+            blob = state + "/blobs/aa/\(i)"
+            rename(part, blob)
+        }
+        let seen = observer.stop()
+        XCTAssertGreaterThan(seen.observations, 10, "the observer hardly looked")
+        XCTAssertEqual(seen.overBudgetCount, 0, "\(seen.overBudget.prefix(3).map { $0.files })")
+        XCTAssertLessThanOrEqual(seen.peakBytes, 8)
+    }
 }

@@ -96,6 +96,20 @@ final class TrialFolderTests: XCTestCase {
         XCTAssertEqual(try folder.prune(keepingSteps: [9]), [], "pruning again is a no-op")
     }
 
+    /// The agent prunes with the bound it knows (steps acknowledged through 6), not a list of the
+    /// files it saw earlier: a checkpoint the program renamed into place since (step 8, not in any
+    /// keep-set) must survive. The keep-set version deleted it (the soak's missing announcement).
+    func testPruneThroughAStepNeverDeletesALaterCheckpoint() throws {
+        let folder = try TrialFolder(base: try temporaryBase(self), trialID: "t")
+        try folder.create()
+        for step in [3, 6, 7] { try Data("w".utf8).write(to: URL(fileURLWithPath: folder.checkpointPath(step: step))) }
+        let keep: Set<Int> = [7]  // the latest the agent knew of
+        try Data("new".utf8).write(to: URL(fileURLWithPath: folder.checkpointPath(step: 8)))  // appeared meanwhile
+        XCTAssertEqual(try folder.prune(keepingSteps: keep, throughStep: 6), [3, 6])
+        XCTAssertEqual(folder.checkpoints().map(\.step), [7, 8])
+        XCTAssertEqual(try folder.prune(keepingSteps: [8], throughStep: nil), [7], "without a bound (the trial ended) only the kept stay")
+    }
+
     func testPruneOfAMissingFolderIsANoOp() throws {
         let folder = try TrialFolder(base: try temporaryBase(self), trialID: "never-created")
         XCTAssertEqual(try folder.prune(keepingSteps: []), [])

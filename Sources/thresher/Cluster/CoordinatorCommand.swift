@@ -33,9 +33,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat before a worker's trials go back to the queue.")
     var leaseTimeout: Double = 15
 
+    @Option(help: "Runs a trial gets before it is marked failed: each failure or lost lease uses one (applies to trials enqueued from now on).")
+    var maxAttempts: Int = 3
+
     func validate() throws {
         guard !listen.isEmpty else { throw ValidationError("give at least one --listen URL") }
         guard leaseTimeout > 0, leaseTimeout.isFinite else { throw ValidationError("--lease-timeout must be positive") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
     }
 
     @OptionGroup var tls: TLSFlags
@@ -45,7 +49,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             let tlsConfiguration = try tls.server(listening: listen)
             let (token, tokenSource) = try TokenPolicy.coordinatorToken(tokenFile: tokenFile, listen: listen, stateDirectory: state)
-            var options = CoordinatorOptions(leaseTimeout: leaseTimeout)
+            var options = CoordinatorOptions(leaseTimeout: leaseTimeout, maxAttempts: maxAttempts)
             options.logger = Logger(label: "thresher.coordinator")
             let coordinator = try Coordinator(stateDirectory: state, options: options)
             for file in sweeps {
