@@ -188,7 +188,9 @@ public struct TrialFolder: Sendable, Equatable {
 
     /// The names in the open folder `directory` (its descriptor stays open for the caller).
     private static func names(in directory: Int32) -> [String] {
-        let copy = dup(directory)
+        // A second descriptor of the same folder for the stream (closedir closes it), close-on-exec
+        // so a trial program spawned meanwhile does not inherit it (dup would not set that flag).
+        let copy = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard copy >= 0 else { return [] }
         guard let stream = fdopendir(copy) else {
             close(copy)
