@@ -59,7 +59,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
             server.close()
             let statistics = await coordinator.statistics
             try await coordinator.close()
-            StandardError.write(["coordinator stopped; \(statistics.batchSummary)"])
+            StandardError.write(["coordinator stopped; \(statistics.batchSummary)",
+                                 "coordinator network: \(server.cluster.statistics.summary)"])
         } catch let error as CLIError {
             StandardError.write(["error: \(error)"])
             throw ExitCode(2)
