@@ -42,7 +42,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            // 0700, as Coordinator makes it: the state is the owner's alone.
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
             let tlsConfiguration = try tls.server(listening: listen)
             let (token, tokenSource) = try TokenPolicy.coordinatorToken(tokenFile: tokenFile, listen: listen, stateDirectory: state)
             var options = CoordinatorOptions(leaseTimeout: leaseTimeout)
