@@ -4,6 +4,7 @@ import Logging
 import ThresherCoordinator
 import ThresherNet
 import ThresherStore
+import ThresherSweep
 
 /// `thresher coordinator`: serve sweeps to workers until interrupted.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -79,6 +80,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
 /// `thresher run F` continues the sweep instead of starting a copy).
 enum SweepSubmission {
     static func submit(file: String, to coordinator: Coordinator) async throws -> Int64 {
+        // The parser refuses a larger text anyway; checking first keeps a huge file out of memory.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber,
+           size.int64Value > Int64(SweepFileParser.maxFileBytes) {
+            throw CLIError("\(file) is \(size.int64Value) bytes; a sweep file may have at most \(SweepFileParser.maxFileBytes) (1 MiB)")
+        }
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw CLIError("cannot read the sweep file \(file)")
         }
