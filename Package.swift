@@ -14,9 +14,10 @@ let package = Package(
         .library(name: "ThresherStore", targets: ["ThresherStore"]),
         .library(name: "ThresherWorker", targets: ["ThresherWorker"]),
         .library(name: "ThresherCoordinator", targets: ["ThresherCoordinator"]),
-        // Built only by scripts/fuzz-wire (with -sanitize=fuzzer); a plain build
-        // gives a replay driver that runs the decoder over files given on the command line.
+        // Built only by scripts/fuzz (with -sanitize=fuzzer); a plain build gives a replay
+        // driver that runs the decoder (the sweep-file parser) over files given on the command line.
         .executable(name: "wire-fuzz", targets: ["WireFuzz"]),
+        .executable(name: "sweep-fuzz", targets: ["SweepFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -74,13 +75,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "WireFuzz", dependencies: ["ThresherWire"], path: "Fuzz/WireFuzz", exclude: ["corpus"]),
+        .executableTarget(name: "SweepFuzz", dependencies: ["ThresherSweep"], path: "Fuzz/SweepFuzz", exclude: ["corpus"]),
 
         .testTarget(name: "ThresherWireTests", dependencies: ["ThresherWire"], resources: [.copy("Golden")]),
         .testTarget(name: "ThresherNetTests", dependencies: ["ThresherNet", "ThresherWire"]),
         .testTarget(name: "ThresherSweepTests", dependencies: ["ThresherSweep", "ThresherWire"]),
         .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"], resources: [.copy("Fixtures")]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
-        .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker", "ThresherStore", "ThresherWire", "ThresherSweep"],
+        .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker", "ThresherNet", "ThresherStore", "ThresherWire", "ThresherSweep"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker", "ThresherNet", "ThresherWire"], resources: [.copy("Examples")]),

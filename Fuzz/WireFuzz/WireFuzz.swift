@@ -1,6 +1,6 @@
 // The wire decoder fuzzer.
 //
-// Built by scripts/fuzz-wire with `-sanitize=fuzzer -DTHRESHER_FUZZING`: libFuzzer supplies
+// Built by `scripts/fuzz wire` with `-sanitize=fuzzer -DTHRESHER_FUZZING`: libFuzzer supplies
 // `main` and calls `LLVMFuzzerTestOneInput` with generated inputs. Built plainly (`swift build`)
 // it is a replay driver instead: `wire-fuzz FILE|DIR...` decodes each file (every file of a
 // directory) and prints what the decoder made of it, which is how a crashing input found by the
@@ -96,7 +96,7 @@ enum WireFuzzReplay {
     static func main() {
         let paths = CommandLine.arguments.dropFirst()
         guard !paths.isEmpty else {
-            print("usage: wire-fuzz FILE|DIR...  (decodes each file as one frame; see scripts/fuzz-wire)")
+            print("usage: wire-fuzz FILE|DIR...  (decodes each file as one frame; see scripts/fuzz)")
             return
         }
         for path in paths {

@@ -47,9 +47,12 @@ public actor Coordinator {
     public var statistics: CoordinatorStatistics { counters }
 
     /// Opens (creating) `<stateDirectory>/thresher.sqlite` and the blob store under
-    /// `stateDirectory`, then rebuilds every active or paused sweep from the store.
+    /// `stateDirectory`, then rebuilds every active or paused sweep from the store. A state folder
+    /// it creates is mode 0700: metrics, parameters, checkpoints and the local token are the
+    /// owner's alone (an existing folder keeps its mode).
     public init(stateDirectory: String, options: CoordinatorOptions = CoordinatorOptions()) throws {
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         store = try SweepStore(path: stateDirectory + "/thresher.sqlite")
         blobs = try BlobStore(stateDirectory: stateDirectory)
         self.options = options

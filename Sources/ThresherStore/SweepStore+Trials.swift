@@ -122,7 +122,7 @@ extension SweepStore {
     public func fail(trial: Int64, epoch: Int64, error: String, now: Date) throws -> TrialState {
         try write { db in
             let current = try Self.requireLease(db, trial: trial, epoch: epoch, now: now, attempted: "fail")
-            return try Self.recordFailedAttempt(db, current, error: error, now: now, kind: "trial.failed_attempt")
+            return try Self.recordFailedAttempt(db, current, error: Self.storableMessage(error), now: now, kind: "trial.failed_attempt")
         }
     }
 
@@ -132,6 +132,7 @@ extension SweepStore {
             let current = try Self.trial(db, trial)
             guard !current.state.isTerminal else { throw StoreError.invalidTransition(trial: trial, from: current.state, attempted: "cancel") }
             try Self.end(db, trial: trial, state: .cancelled, now: now)
+            let reason = Self.storableMessage(reason)
             try db.run(sql: "UPDATE trials SET lastError = ? WHERE id = ?", arguments: [reason, trial])
             try Self.log(db, now: now, sweep: current.sweepId, trial: trial, kind: "trial.cancelled", ["reason": .string(reason)])
         }
@@ -141,6 +142,7 @@ extension SweepStore {
 
     static func assign(_ db: Database, trial id: Int64, worker: String, now: Date, leaseDuration: TimeInterval) throws -> Assignment {
         guard leaseDuration > 0 else { throw StoreError.invalidArgument("lease duration must be positive, got \(leaseDuration)") }
+        try requireText(worker, "worker id")
         let current = try trial(db, id)
         guard current.state == .pending else { throw StoreError.invalidTransition(trial: id, from: current.state, attempted: "assign") }
         let epoch = current.leaseEpoch + 1

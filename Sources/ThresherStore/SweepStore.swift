@@ -102,11 +102,30 @@ public final class SweepStore: Sendable {
         try read { db in try StoreSchema.migrator.appliedMigrations(db) }
     }
 
+    // MARK: Text
+
+    /// SQLite stores text holding a NUL character whole, but reading it back (`sqlite3_column_text`,
+    /// a C string) stops at the NUL, so such a name would come back cut short — a different name.
+    /// Identities (sweep names and specs, worker ids) holding one are refused instead.
+    static func requireText(_ text: String, _ field: String) throws {
+        guard !text.utf8.contains(0) else {
+            throw StoreError.invalidArgument("the \(field) contains a NUL character, which the store cannot keep")
+        }
+    }
+
+    /// Free-form messages (a worker's failure reason, a cancel reason) are kept with each NUL
+    /// replaced by U+FFFD, so the text read back is what was stored.
+    static func storableMessage(_ text: String) -> String {
+        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+
     // MARK: Sweeps
 
-    /// Creates an active sweep.
+    /// Creates an active sweep. A name or spec holding a NUL character is refused (`requireText`).
     public func createSweep(name: String, spec: String, seed: Int64, priority: Int = 0, now: Date) throws -> Sweep {
-        try write { db in
+        try Self.requireText(name, "sweep name")
+        try Self.requireText(spec, "sweep spec")
+        return try write { db in
             try db.run(
                 sql: "INSERT INTO sweeps (name, spec, seed, priority, state, createdAt) VALUES (?, ?, ?, ?, 'active', ?)",
                 arguments: [name, spec, seed, priority, now.timeIntervalSince1970])

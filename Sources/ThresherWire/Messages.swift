@@ -161,6 +161,8 @@ public enum RejectReason: UInt8, Sendable, CaseIterable {
     case unsupportedVersion = 3
     case noChallenge = 4
     case shuttingDown = 5
+    /// The Hello's worker id or capabilities break `HelloLimits` (too long, control characters).
+    case invalidHello = 6
 }
 
 /// Reply to `Proof` (or an out-of-order handshake message): the handshake failed, for `reason`.

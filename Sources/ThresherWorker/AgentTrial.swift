@@ -229,7 +229,8 @@ extension WorkerAgent {
         let file: CheckpointFile
         do {
             // The digest pass reads the whole file: off the agent, so reports keep flowing meanwhile.
-            file = try await Task.detached { try CheckpointFile(path: path) }.value
+            let folder = trial.folder
+            file = try await Task.detached { try CheckpointFile(folder: folder, step: Int(step)) }.value
         } catch {
             logger.warning("trial \(trial.trialID): cannot read \(path): \(error)")
             return

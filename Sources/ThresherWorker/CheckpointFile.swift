@@ -7,17 +7,29 @@ import ThresherWire
 /// every chunk is read from that same descriptor.
 ///
 /// Guarantees: the bytes sent are the bytes digested even if the program renames a new file over
-/// the name meanwhile (a rename gives a new inode; this descriptor keeps the old one). The
-/// descriptor is closed when the value goes away.
+/// the name meanwhile (a rename gives a new inode; this descriptor keeps the old one). Only a
+/// regular file inside the trial's own checkpoint folder is opened: no symlink is followed, neither
+/// at the file nor at the folders (`TrialFolder.openCheckpointDirectory()`). The descriptor is
+/// closed when the value goes away.
 final class CheckpointFile: Sendable {
     let path: String
     let size: UInt64
     let digest: Digest32
     private let fd: Int32
 
-    init(path: String) throws(TrialFolderError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw .io(path: path, errno: errno) }
+    /// Opens `step-<step>.safetensors` of `folder`.
+    init(folder: TrialFolder, step: Int) throws(TrialFolderError) {
+        let path = folder.checkpointPath(step: step)
+        guard let directory = folder.openCheckpointDirectory() else { throw .io(path: folder.checkpointDirectory, errno: ENOTDIR) }
+        let fd = openat(directory, "step-\(step).safetensors", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        let openError = errno
+        close(directory)
+        guard fd >= 0 else { throw .io(path: path, errno: openError) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .io(path: path, errno: EINVAL)  // a FIFO or device named like a checkpoint (O_NONBLOCK: opening a FIFO must not hang)
+        }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: UInt64 = 0

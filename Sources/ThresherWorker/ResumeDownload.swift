@@ -63,14 +63,22 @@ struct ResumeDownload {
         } catch {
             throw .io("\(folder.checkpointDirectory): \(error.localizedDescription)")
         }
+        // Everything below is relative to the folder opened without following symlinks, so a
+        // program that left `checkpoints` (or its trial folder) a symlink cannot steer the write.
+        guard let directory = folder.openCheckpointDirectory() else {
+            throw .io("\(folder.checkpointDirectory): a symlink or not a folder; refusing to write a checkpoint through it")
+        }
+        defer { close(directory) }
         let final = folder.checkpointPath(step: Int(point.step))
-        let temporary = folder.checkpointDirectory + "/.resume-step-\(point.step)-\(UInt32.random(in: 0 ... .max)).part"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let finalName = "step-\(point.step).safetensors"
+        let temporaryName = ".resume-step-\(point.step)-\(UInt32.random(in: 0 ... .max)).part"
+        let temporary = folder.checkpointDirectory + "/" + temporaryName
+        let fd = openat(directory, temporaryName, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw .io("\(temporary): \(String(cString: strerror(errno)))") }
         var renamed = false
         defer {
             close(fd)
-            if !renamed { unlink(temporary) }
+            if !renamed { unlinkat(directory, temporaryName, 0) }
         }
         var hasher = SHA256()
         var offset: UInt64 = 0
@@ -85,13 +93,11 @@ struct ResumeDownload {
             throw .digestMismatch(expected: point.digest.hex, actual: Digest32(actual)?.hex ?? "?")
         }
         guard fsync(fd) == 0 else { throw .io("fsync \(temporary): \(String(cString: strerror(errno)))") }
-        guard rename(temporary, final) == 0 else { throw .io("rename to \(final): \(String(cString: strerror(errno)))") }
-        renamed = true
-        let directory = open(folder.checkpointDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            close(directory)
+        guard renameat(directory, temporaryName, directory, finalName) == 0 else {
+            throw .io("rename to \(final): \(String(cString: strerror(errno)))")
         }
+        renamed = true
+        _ = fsync(directory)
         return final
     }
 

@@ -52,7 +52,10 @@ public enum TrialFolderError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Guarantees: the trial id is validated as one safe path component, so the folder is always
 /// directly under `base`; lookups and pruning consider only names of the exact form
 /// `step-<decimal>.safetensors` / `.json` that are regular files (never symlinks or folders), so
-/// nothing outside the checkpoint folder is ever read or deleted through them.
+/// nothing outside the checkpoint folder is ever read or deleted through them. The trial folder
+/// and its `checkpoints/` are opened without following symlinks (`openCheckpointDirectory()`), and
+/// every lookup, read and delete is relative to that descriptor: a program that replaces either
+/// folder with a symlink to elsewhere makes its checkpoints invisible, never reachable.
 public struct TrialFolder: Sendable, Equatable {
     /// Absolute path of the folder.
     public let root: String
@@ -119,9 +122,22 @@ public struct TrialFolder: Sendable, Equatable {
 
     /// The finished checkpoint for `step`, if its safetensors file is there as a regular file.
     public func checkpoint(step: Int) -> TrialCheckpoint? {
-        guard step >= 0, Self.isRegularFile(checkpointPath(step: step)) else { return nil }
-        let meta = metadataPath(step: step)
-        return TrialCheckpoint(step: step, path: checkpointPath(step: step), metadataPath: Self.isRegularFile(meta) ? meta : nil)
+        guard step >= 0, let directory = openCheckpointDirectory() else { return nil }
+        defer { close(directory) }
+        guard Self.isRegularFile("step-\(step).safetensors", in: directory) else { return nil }
+        let hasMeta = Self.isRegularFile("step-\(step).json", in: directory)
+        return TrialCheckpoint(step: step, path: checkpointPath(step: step), metadataPath: hasMeta ? metadataPath(step: step) : nil)
+    }
+
+    /// `checkpoints/` opened as a folder without following a symlink at the trial folder or at
+    /// `checkpoints` itself (the worker's own `base` is trusted); nil when either is a symlink, is
+    /// missing or is not a folder. The caller closes the descriptor.
+    public func openCheckpointDirectory() -> Int32? {
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard rootFD >= 0 else { return nil }
+        defer { close(rootFD) }
+        let fd = openat(rootFD, "checkpoints", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        return fd >= 0 ? fd : nil
     }
 
     /// Every finished checkpoint, by increasing step.
@@ -138,10 +154,12 @@ public struct TrialFolder: Sendable, Equatable {
     /// The `step-<N>.safetensors` regular files present now, by step.
     func checkpointFiles() -> [Int: FileIdentity] {
         var files: [Int: FileIdentity] = [:]
-        for name in Self.names(in: checkpointDirectory) {
+        guard let directory = openCheckpointDirectory() else { return files }
+        defer { close(directory) }
+        for name in Self.names(in: directory) {
             guard let step = Self.step(fromFileName: name) else { continue }
             var info = stat()
-            guard lstat(checkpointDirectory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             files[step] = FileIdentity(
                 device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
                 modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
@@ -160,25 +178,45 @@ public struct TrialFolder: Sendable, Equatable {
     @discardableResult
     public func prune(keepingSteps: Set<Int>, throughStep: Int? = nil) throws(TrialFolderError) -> [Int] {
         var deleted = Set<Int>()
-        for name in Self.names(in: checkpointDirectory) {
+        // A missing folder, or one replaced by a symlink, has nothing of this trial's to delete.
+        guard let directory = openCheckpointDirectory() else { return [] }
+        defer { close(directory) }
+        for name in Self.names(in: directory) {
             guard let step = Self.step(fromFileName: name) ?? Self.step(fromFileName: name, extension: "json"),
                   !keepingSteps.contains(step), throughStep.map({ step <= $0 }) ?? true
             else { continue }
             let path = checkpointDirectory + "/" + name
-            guard Self.isRegularFile(path) else { continue }
-            if unlink(path) != 0, errno != ENOENT { throw .io(path: path, errno: errno) }
+            guard Self.isRegularFile(name, in: directory) else { continue }
+            if unlinkat(directory, name, 0) != 0, errno != ENOENT { throw .io(path: path, errno: errno) }
             if name.hasSuffix(".safetensors") { deleted.insert(step) }
         }
         return deleted.sorted()
     }
 
-    private static func names(in directory: String) -> [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    /// The names in the open folder `directory` (its descriptor stays open for the caller).
+    private static func names(in directory: Int32) -> [String] {
+        // A second descriptor of the same folder for the stream (closedir closes it), close-on-exec
+        // so a trial program spawned meanwhile does not inherit it (dup would not set that flag).
+        let copy = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0 else { return [] }
+        guard let stream = fdopendir(copy) else {
+            close(copy)
+            return []
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
     }
 
-    /// lstat, so a symlink named like a checkpoint is never followed.
-    static func isRegularFile(_ path: String) -> Bool {
+    /// fstatat without following, so a symlink named like a checkpoint is never followed.
+    static func isRegularFile(_ name: String, in directory: Int32) -> Bool {
         var info = stat()
-        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        return fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 }

@@ -206,7 +206,7 @@ public actor WorkerAgent {
               let checkpoint = folder.checkpoint(step: Int(point.step)) else {
             return nil
         }
-        guard let file = try? CheckpointFile(path: checkpoint.path), file.size == point.byteCount, file.digest == point.digest else {
+        guard let file = try? CheckpointFile(folder: folder, step: checkpoint.step), file.size == point.byteCount, file.digest == point.digest else {
             logger.warning("trial \(folder.trialID): local step-\(point.step) differs from the coordinator's; using the coordinator's copy")
             return nil
         }

@@ -147,6 +147,19 @@ final class MetricLineParserTests: XCTestCase {
         XCTAssertEqual(try parser.parse(Array("{\"b\": 2}".utf8))?.values.map(\.name), ["b"], "the next line is unaffected")
     }
 
+    func testALineOfExactlyTheDefaultLimitIsReadAndOneByteMoreIsRefused() throws {
+        let limit = MetricLineParser.defaultMaxLineBytes
+        func line(_ bytes: Int) -> [UInt8] {
+            let head = "{\"loss\": 0.5", tail = "}"
+            return Array((head + String(repeating: " ", count: bytes - head.utf8.count - tail.utf8.count) + tail).utf8)
+        }
+        var parser = MetricLineParser()
+        XCTAssertEqual(try parser.parse(line(limit))?.values.map(\.name), ["loss"])
+        XCTAssertThrowsError(try parser.parse(line(limit + 1))) { error in
+            XCTAssertEqual(error as? MetricLineError, MetricLineError(line: 2, reason: .tooLong(limit: limit)))
+        }
+    }
+
     func testManyKeysWithinTheLimitAreFine() throws {
         let body = (0..<500).map { "\"m\($0)\": \($0).5" }.joined(separator: ", ")
         let line = try XCTUnwrap(parse("{\"step\": 3, \(body)}"))

@@ -126,6 +126,14 @@ public final class ClusterServer: Sendable {
         }
         switch message {
         case .hello(let hello):
+            if let violation = HelloLimits.violation(hello) {
+                // Refused before any challenge; the claimed id is not logged, it is what is wrong.
+                let rejected = Rejected(reason: .invalidHello, detail: "\(violation) (see HelloLimits)")
+                stats.withLock { $0.handshakesRejected[String(describing: rejected.reason), default: 0] += 1 }
+                options.logger.warning("rejected a Hello: \(violation)", metadata: ["pipe": "\(request.pipe)"])
+                emit(.handshakeRejected(workerID: nil, pipe: request.pipe, rejected))
+                return .answered(encode(.rejected(rejected)))
+            }
             return .answered(encode(.challenge(sessions.challenge(hello, on: request.pipe))))
         case .proof(let proof):
             switch sessions.verify(proof, on: request.pipe) {

@@ -1,6 +1,6 @@
 import ThresherWire
 
-/// Counters a `ClusterServer` keeps; exported later as Prometheus metrics.
+/// Counters a `ClusterServer` keeps; `thresher coordinator` prints `summary` when it stops.
 ///
 /// Every rejected input is counted under a stable reason name, so an operator can tell a
 /// misconfigured worker (`bad_proof`) from a peer sending garbage (`checksum_mismatch`).
@@ -19,4 +19,16 @@ public struct ServerStatistics: Sendable, Equatable {
     public init() {}
 
     public var totalFramesRejected: Int { framesRejected.values.reduce(0, +) }
+
+    /// One line for a log, reasons sorted by name, e.g. `requests 12, sessions 3, frames rejected 2
+    /// (checksumMismatch 1, truncated 1), handshakes rejected 1 (badProof 1), unauthenticated requests 0`.
+    public var summary: String {
+        func reasons(_ counts: [String: Int]) -> String {
+            counts.isEmpty ? "" : " (" + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        return "requests \(requestsServed), sessions \(sessionsOpened), "
+            + "frames rejected \(totalFramesRejected)\(reasons(framesRejected)), "
+            + "handshakes rejected \(handshakesRejected.values.reduce(0, +))\(reasons(handshakesRejected)), "
+            + "unauthenticated requests \(unauthenticatedRequests)"
+    }
 }

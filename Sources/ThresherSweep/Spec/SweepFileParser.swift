@@ -21,6 +21,9 @@ public enum SweepFileParser {
                                       "command", "name", "description", "randomize_order", "thresher"]
     /// Top-level keys of W&B's sweep schema that Thresher accepts and ignores.
     public static let ignoredWandBKeys = ["apiVersion", "kind", "controller", "entity", "project", "job", "image_uri"]
+    /// Largest sweep file read, in bytes (1 MiB): sweep files are hand-written and small; this
+    /// bounds what a client's `SubmitSweep` makes the coordinator parse and store.
+    public static let maxFileBytes = 1 << 20
     /// Keys of `metric:`; `impute` and `impute_while_running` are W&B's, checked and ignored.
     public static let metricKeys = ["name", "goal", "target", "impute", "impute_while_running"]
 
@@ -47,6 +50,11 @@ public enum SweepFileParser {
             throw unreadable("no such file")
         }
         guard !isDirectory.boolValue else { throw unreadable("it is a directory") }
+        // Checked before reading, so a huge file (or a device) is never read into memory.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+           size.int64Value > Int64(maxFileBytes) {
+            throw unreadable("it is \(size.int64Value) bytes; a sweep file may have at most \(maxFileBytes) (1 MiB)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw unreadable("permission denied or I/O error") }
         guard let text = String(data: data, encoding: .utf8) else { throw unreadable("it is not UTF-8 text") }
         return text
@@ -74,6 +82,11 @@ public enum SweepFileParser {
 
     /// The YAML tree, or nil after recording why there is none.
     static func compose(_ text: String, reader: SweepFileReader) -> Node? {
+        guard text.utf8.count <= maxFileBytes else {
+            reader.record(.error, "", line: nil, column: nil,
+                          "the file is \(text.utf8.count) bytes; a sweep file may have at most \(maxFileBytes) (1 MiB)")
+            return nil
+        }
         do {
             if let root = try Yams.compose(yaml: text) { return root }
             reader.record(.error, "", line: 1, column: 1,
@@ -86,7 +99,12 @@ public enum SweepFileParser {
                 reader.record(.error, "", mark, "the file is not valid YAML: \(problem)\(while_)")
             case let .duplicatedKeysInMapping(duplicates, context):
                 let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-                reader.record(.error, "", context.mark,
+                // Yams places the error at the first repeated key in its own order, which is not a
+                // total order when a key is not a scalar ("<uncovertable>") or two keys read alike
+                // (1 and "1"): the line then changed from run to run (found by fuzzing). Those
+                // cases get no line, so the same file always gets the same message.
+                let ambiguous = duplicates.contains("<uncovertable>") || Set(duplicates).count != duplicates.count
+                reader.record(.error, "", ambiguous ? nil : context.mark,
                               "a mapping repeats the key(s) \(keys) (each key may appear once per mapping)")
             default:
                 reader.record(.error, "", nil, "the file cannot be read as YAML: \(error)")
@@ -118,6 +136,7 @@ extension SweepFileReader {
         var spec = SweepSpec(method: method ?? .random, parameters: [])
         if let entry = byKey["parameters"] {
             spec.parameters = parameters(entry.value, path: entry.path, method: method) ?? []
+            checkNesting(spec.parameters, entry: entry)
         } else {
             error("parameters", at: root, "is missing (expected a mapping of the parameters to sweep)")
         }

@@ -4,6 +4,7 @@ import Logging
 import ThresherCoordinator
 import ThresherNet
 import ThresherStore
+import ThresherSweep
 
 /// `thresher coordinator`: serve sweeps to workers until interrupted.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -46,7 +47,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            // 0700, as Coordinator makes it: the state is the owner's alone.
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
             let tlsConfiguration = try tls.server(listening: listen)
             let (token, tokenSource) = try TokenPolicy.coordinatorToken(tokenFile: tokenFile, listen: listen, stateDirectory: state)
             var options = CoordinatorOptions(leaseTimeout: leaseTimeout, maxAttempts: maxAttempts)
@@ -63,7 +66,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
             server.close()
             let statistics = await coordinator.statistics
             try await coordinator.close()
-            StandardError.write(["coordinator stopped; \(statistics.batchSummary); \(server.durability.summary)"])
+            StandardError.write(["coordinator stopped; \(statistics.batchSummary); \(server.durability.summary)",
+                                 "coordinator network: \(server.cluster.statistics.summary)"])
         } catch let error as CLIError {
             StandardError.write(["error: \(error)"])
             throw ExitCode(2)
@@ -80,6 +84,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
 /// `thresher run F` continues the sweep instead of starting a copy).
 enum SweepSubmission {
     static func submit(file: String, to coordinator: Coordinator) async throws -> Int64 {
+        // The parser refuses a larger text anyway; checking first keeps a huge file out of memory.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber,
+           size.int64Value > Int64(SweepFileParser.maxFileBytes) {
+            throw CLIError("\(file) is \(size.int64Value) bytes; a sweep file may have at most \(SweepFileParser.maxFileBytes) (1 MiB)")
+        }
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw CLIError("cannot read the sweep file \(file)")
         }

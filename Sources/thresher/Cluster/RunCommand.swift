@@ -67,7 +67,9 @@ struct RunCommand: AsyncParsableCommand {
         let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let defaultState = EffectiveSweepSubmission.defaultStateFolder(file: file, overrides: overrides.values)
         let folder = URL(fileURLWithPath: state ?? defaultState).standardizedFileURL.path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // 0700: the state, the local token and the ipc:// socket in it are the owner's alone.
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         let url = Self.ipcURL(folder: folder)
         let (token, tokenPath) = try TokenPolicy.coordinatorToken(tokenFile: nil, listen: [url], stateDirectory: folder)
         var options = CoordinatorOptions(leaseTimeout: leaseTimeout)

@@ -11,10 +11,31 @@ import ThresherNet
 enum TokenPolicy {
     static let stateTokenName = "cluster.token"
 
-    /// The token given explicitly (flag or environment), or nil.
+    /// The token given explicitly (flag or environment), or nil. A token file that group or others
+    /// may read is used, with a warning on stderr: anyone who reads it can join the cluster.
     static func explicit(tokenFile: String?) throws -> ClusterToken? {
+        warnIfExposed(tokenFile ?? ProcessInfo.processInfo.environment["THRESHER_TOKEN_FILE"])
         if let tokenFile { return try ClusterToken(contentsOfFile: tokenFile) }
-        do { return try ClusterToken.fromEnvironment() } catch ClusterTokenError.missing { return nil }
+        do {
+            return try ClusterToken.fromEnvironment()
+        } catch {
+            // (A `catch ClusterTokenError.missing` pattern here crashes Swift 6.3's ownership verifier.)
+            if error == .missing { return nil }
+            throw error
+        }
+    }
+
+    private static func warnIfExposed(_ path: String?) {
+        guard let path, !path.isEmpty, let warning = exposureWarning(path) else { return }
+        StandardError.write([warning])
+    }
+
+    /// A warning when the file at `path` grants any permission to group or others, else nil.
+    static func exposureWarning(_ path: String) -> String? {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? NSNumber,
+              mode.intValue & 0o077 != 0 else { return nil }
+        return "warning: the cluster token file \(path) has mode \(String(mode.intValue & 0o777, radix: 8)): "
+            + "anyone who can read it can join the cluster as a worker; chmod 600 it"
     }
 
     /// True for URLs only this machine can connect to.
