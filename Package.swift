@@ -74,8 +74,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "WireFuzz", dependencies: ["ThresherWire"], path: "Fuzz/WireFuzz", exclude: ["corpus"]),
-        .executableTarget(name: "SweepFuzz", dependencies: ["ThresherSweep"], path: "Fuzz/SweepFuzz", exclude: ["corpus"]),
+        // The fuzzers' shared driver and replay code.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "WireFuzz", dependencies: ["ThresherWire", "FuzzSupport"], path: "Fuzz/WireFuzz", exclude: ["corpus"]),
+        .executableTarget(name: "SweepFuzz", dependencies: ["ThresherSweep", "FuzzSupport"], path: "Fuzz/SweepFuzz", exclude: ["corpus"]),
 
         .testTarget(name: "ThresherWireTests", dependencies: ["ThresherWire"], resources: [.copy("Golden")]),
         .testTarget(name: "ThresherNetTests", dependencies: ["ThresherNet", "ThresherWire"]),

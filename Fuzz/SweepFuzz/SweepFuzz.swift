@@ -6,6 +6,7 @@
 // directory) and prints what the parser made of it, which is how a crashing input found by the
 // fuzzer is reproduced in a debugger.
 import Foundation
+import FuzzSupport
 import ThresherSweep
 
 /// What the fuzzer checks for one input: the path a user's file takes (text → YAML tree → validated
@@ -73,53 +74,19 @@ public func fuzzSweepParser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     return 0
 }
 
-/// libFuzzer's documented driver entry (`int LLVMFuzzerRunDriver(int *argc, char ***argv,
-/// int (*callback)(const uint8_t *, size_t))`, LLVM ≥ 11).
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-/// The process entry point; see Fuzz/WireFuzz for why an executable target needs it.
+/// The process entry point (see `runFuzzerDriver` for why a target needs its own).
 @_cdecl("SweepFuzz_main")
 public func sweepFuzzMain(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzSweepParser)
+    runFuzzerDriver(argc, argv, fuzzSweepParser)
 }
 #else
 /// Replays files through the parser.
 @main
 enum SweepFuzzReplay {
     static func main() {
-        let paths = CommandLine.arguments.dropFirst()
-        guard !paths.isEmpty else {
-            print("usage: sweep-fuzz FILE|DIR...  (parses each file as a sweep file; see scripts/fuzz)")
-            return
-        }
-        for path in paths {
-            for file in files(at: path) {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    print("\(file): cannot read")
-                    continue
-                }
-                let outcome = data.withUnsafeBytes { SweepFuzzCheck.run($0) }
-                print("\(file): \(outcome)")
-            }
-        }
-    }
-
-    /// `path` itself, or the regular files directly inside it when it is a directory, sorted.
-    private static func files(at path: String) -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-              let names = try? FileManager.default.contentsOfDirectory(atPath: path)
-        else { return [path] }
-        return names.sorted().map { (path as NSString).appendingPathComponent($0) }
+        FuzzReplay.run(usage: "usage: sweep-fuzz FILE|DIR...  (parses each file as a sweep file; see scripts/fuzz)") { "\(SweepFuzzCheck.run($0))" }
     }
 }
 #endif

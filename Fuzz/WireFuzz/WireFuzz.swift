@@ -6,6 +6,7 @@
 // directory) and prints what the decoder made of it, which is how a crashing input found by the
 // fuzzer is reproduced in a debugger.
 import Foundation
+import FuzzSupport
 import ThresherWire
 
 /// What the fuzzer checks for one input. A decode may fail, with a `WireError`, but must never
@@ -69,55 +70,19 @@ public func fuzzWireDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     return 0
 }
 
-/// libFuzzer's documented driver entry (`int LLVMFuzzerRunDriver(int *argc, char ***argv,
-/// int (*callback)(const uint8_t *, size_t))`, LLVM ≥ 11).
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-/// The process entry point. SwiftPM links an executable target with `main` aliased to
-/// `<Target>_main`, which a fuzzing build (no `@main`) would otherwise leave undefined, so this
-/// symbol hands control to libFuzzer's driver, exactly what libFuzzer's own `main` does.
+/// The process entry point (see `runFuzzerDriver` for why a target needs its own).
 @_cdecl("WireFuzz_main")
 public func wireFuzzMain(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzWireDecoder)
+    runFuzzerDriver(argc, argv, fuzzWireDecoder)
 }
 #else
 /// Replays files through the decoder.
 @main
 enum WireFuzzReplay {
     static func main() {
-        let paths = CommandLine.arguments.dropFirst()
-        guard !paths.isEmpty else {
-            print("usage: wire-fuzz FILE|DIR...  (decodes each file as one frame; see scripts/fuzz)")
-            return
-        }
-        for path in paths {
-            for file in files(at: path) {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    print("\(file): cannot read")
-                    continue
-                }
-                let outcome = data.withUnsafeBytes { WireFuzzCheck.run($0) }
-                print("\(file): \(outcome)")
-            }
-        }
-    }
-
-    /// `path` itself, or the regular files directly inside it when it is a directory, sorted.
-    private static func files(at path: String) -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-              let names = try? FileManager.default.contentsOfDirectory(atPath: path)
-        else { return [path] }
-        return names.sorted().map { (path as NSString).appendingPathComponent($0) }
+        FuzzReplay.run(usage: "usage: wire-fuzz FILE|DIR...  (decodes each file as one frame; see scripts/fuzz)") { "\(WireFuzzCheck.run($0))" }
     }
 }
 #endif
