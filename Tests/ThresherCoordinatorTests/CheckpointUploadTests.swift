@@ -41,6 +41,15 @@ final class CheckpointUploadTests: XCTestCase {
         try store.heldCheckpoints(sweep: sweep).reduce(0) { $0 + $1.bytes }
     }
 
+    /// A coordinator on a fresh folder with a test clock, `Self.sweep` submitted.
+    private func startWithTheCheckpointSweep() async throws -> (dir: String, clock: TestClock, cluster: TestCoordinator, sweepID: Int64) {
+        let dir = try temporaryDirectory(self)
+        let clock = TestClock()
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
+        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        return (dir, clock, cluster, id)
+    }
+
     func testTopKStepIsUploadedInChunksAndWorseOrOversizedStepsAreNot() async throws {
         let dir = try temporaryDirectory(self)
         let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
@@ -146,10 +155,7 @@ final class CheckpointUploadTests: XCTestCase {
     /// asked for again when the next attempt redid it. Now the expiry abandons it (back to `local`,
     /// part file deleted) and the next attempt's report of the step is asked to upload it again.
     func testUploadCutOffByAnExpiredLeaseIsAbandonedAndAskedForAgainFromTheNextAttempt() async throws {
-        let dir = try temporaryDirectory(self)
-        let clock = TestClock()
-        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
-        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let (dir, clock, cluster, id) = try await startWithTheCheckpointSweep()
         let store = try SweepStore(readingAt: dir + "/thresher.sqlite")
         defer { try? store.close() }
         let lost = try cluster.worker("lost")
@@ -194,10 +200,7 @@ final class CheckpointUploadTests: XCTestCase {
     /// the reader gets `Error(notFound)`, never the bytes; the checkpoint is evicted (reason in its
     /// event), the file deleted, and `statistics.corruptBlobs` counts it.
     func testCorruptBlobIsDetectedOnReadEvictedAndNeverServed() async throws {
-        let dir = try temporaryDirectory(self)
-        let clock = TestClock()
-        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
-        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let (dir, clock, cluster, id) = try await startWithTheCheckpointSweep()
         let worker = try cluster.worker("w")
         defer { worker.close() }
         let assign = try await worker.assignment()
@@ -231,10 +234,7 @@ final class CheckpointUploadTests: XCTestCase {
     /// `uploading` for good. After a lease timeout without a chunk it is abandoned (back to
     /// `local`, reservation and part file released); one that keeps moving is not.
     func testUploadOfAnEndedTrialThatStopsMovingIsAbandonedAfterALeaseTimeout() async throws {
-        let dir = try temporaryDirectory(self)
-        let clock = TestClock()
-        let cluster = try TestCoordinator(stateDirectory: dir, clock: clock, socket: dir + "/c.sock")
-        let id = try await cluster.coordinator.submit(sweepFileText: Self.sweep, fileName: "ckpt.yaml", baseDirectory: dir)
+        let (dir, clock, cluster, id) = try await startWithTheCheckpointSweep()
         let store = try SweepStore(readingAt: dir + "/thresher.sqlite")
         defer { try? store.close() }
         let worker = try cluster.worker("w")
