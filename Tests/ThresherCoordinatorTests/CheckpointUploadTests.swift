@@ -200,7 +200,7 @@ final class CheckpointUploadTests: XCTestCase {
     /// the reader gets `Error(notFound)`, never the bytes; the checkpoint is evicted (reason in its
     /// event), the file deleted, and `statistics.corruptBlobs` counts it.
     func testCorruptBlobIsDetectedOnReadEvictedAndNeverServed() async throws {
-        let (dir, clock, cluster, id) = try await startWithTheCheckpointSweep()
+        let (_, _, cluster, id) = try await startWithTheCheckpointSweep()
         let worker = try cluster.worker("w")
         defer { worker.close() }
         let assign = try await worker.assignment()
