@@ -18,6 +18,11 @@ public struct SweepProgress: Sendable, Equatable {
     public var storedCheckpoints: Int
     public var storedBytes: Int64
     public var maxBytes: Int64?
+    /// The early-termination rungs (nil without hyperband/ASHA), and the iterations a trial runs
+    /// at most when the policy says (hyperband `max_iter`, ASHA `max_t`): what the live table's
+    /// stage column and its estimates use.
+    public var schedule: TrialStage.Schedule? = nil
+    public var maxIterations: Int? = nil
 
     public var finished: Bool { state == .finished || state == .stopped }
 
@@ -70,7 +75,16 @@ extension SweepProgress {
             sweepID: id, name: sweep.name, state: sweep.state, counts: try store.trialCounts(sweep: id),
             totalTrials: total ?? nil, metric: metric, goal: goal, best: best,
             storedCheckpoints: held.count, storedBytes: held.reduce(0) { $0 + $1.bytes },
-            maxBytes: spec.thresher.retention.maxBytes)
+            maxBytes: spec.thresher.retention.maxBytes,
+            schedule: TrialStage.Schedule(spec.earlyTerminate), maxIterations: maxIterations(spec.earlyTerminate))
+    }
+
+    private static func maxIterations(_ policy: EarlyTerminateSpec?) -> Int? {
+        switch policy {
+        case .hyperband(let hyperband)?: hyperband.maxIter
+        case .asha(let asha)?: asha.maxT
+        case .median?, nil: nil
+        }
     }
 
 }

@@ -19,7 +19,9 @@ extension Coordinator {
         let points = report.batch.records.map { MetricPoint(step: $0.step, name: $0.name, value: $0.value, time: time) }
         switch try store.appendReport(trial: trialID, seq: seq, epoch: epoch, points: points, now: time) {
         case .staleLease(let current):
-            throw RequestError(code: .staleLease, detail: "trial \(trialID): lease epoch \(epoch) is not live (current \(current)); drop the trial")
+            let why = trial.state.isTerminal ? "the trial has ended (\(trial.state.rawValue))"
+                : epoch == current ? "lease epoch \(epoch) has expired" : "lease epoch \(epoch) is not live (current \(current))"
+            throw RequestError(code: .staleLease, detail: "trial \(trialID): \(why); drop the trial")
         case .seqUsedByEarlierLease(let earlier):
             let next = try store.nextReportSeq(trial: trialID)
             throw RequestError(code: .unexpectedMessage,

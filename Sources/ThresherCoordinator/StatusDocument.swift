@@ -27,15 +27,23 @@ public enum StatusDocument {
         document["sweep"] = sweep.id
         var rows: [[String: Any]] = []
         for trial in try store.trials(sweep: sweep.id) {
-            let values = try store.metrics(trial: trial.id, name: p.metric).filter { $0.value.isFinite }
-            let best = p.goal == .maximize ? values.map(\.value).max() : values.map(\.value).min()
+            let board = try TrialBoard.row(trial: trial, store: store, metric: p.metric, goal: p.goal, schedule: p.schedule)
             var row: [String: Any] = ["trial": trial.id, "index": trial.indexInSweep, "state": trial.state.rawValue,
                                       "params": TrialText.paramsJSON(trial.params)
                                           .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? trial.params,
-                                      "reports": values.count, "attempts": trial.attempts]
+                                      "params_text": board.params, "reports": board.iterations, "attempts": trial.attempts]
             if let worker = trial.workerId { row["worker"] = worker }
-            if let best { row["best"] = best }
-            if let lastStep = values.last?.step { row["last_step"] = lastStep }
+            if let best = board.best { row["best"] = best }
+            if let latest = board.latest { row["latest"] = latest }
+            if let lastStep = board.latestStep { row["last_step"] = lastStep }
+            if let step = board.step { row["step"] = step }
+            if let started = trial.startedAt { row["started_at"] = started.timeIntervalSince1970 }
+            if let ended = trial.endedAt { row["ended_at"] = ended.timeIntervalSince1970 }
+            if let stage = board.stage {
+                var entry: [String: Any] = ["reached": stage.reached, "rungs": stage.rungs]
+                if let bracket = stage.bracket { entry["bracket"] = bracket }
+                row["stage"] = entry
+            }
             if let why = trial.stopExplanation {
                 row["stop_explanation"] = (try? JSONSerialization.jsonObject(with: Data(why.utf8))) ?? why
             }
@@ -71,6 +79,7 @@ public enum StatusDocument {
         row["trials"] = row["counts"]
         if let total = p.totalTrials { row["total_trials"] = total }
         if let maxBytes = p.maxBytes { row["max_bytes"] = maxBytes }
+        if let maxIterations = p.maxIterations { row["max_iterations"] = maxIterations }
         if let best = p.best { row["best"] = ["trial": best.trial, "step": best.step, "value": best.value] }
         return row
     }

@@ -15,10 +15,16 @@ public struct TrialBoardRow: Sendable, Equatable {
     /// The sweep metric's latest finite value and its best so far (by the sweep's goal).
     public var latest: Double?
     public var best: Double?
+    /// The step of `latest`.
+    public var latestStep: Int64? = nil
     public var startedAt: Date?
     public var endedAt: Date?
     /// Why it ended early: the stop decision's sentence, or the last error of a failed trial.
     public var note: String?
+    /// Finite values of the sweep metric reported: the iteration count every stopping policy uses.
+    public var iterations: Int = 0
+    /// Its bracket and rungs reached (nil without hyperband/ASHA).
+    public var stage: TrialStage? = nil
 }
 
 /// Every trial of one sweep as `TrialBoardRow`s, read from the store (a read-only store works), in
@@ -28,30 +34,40 @@ public struct TrialBoardRow: Sendable, Equatable {
 /// transaction per query; rows reflect committed state only, so what it shows is what a restarted
 /// coordinator would see.
 public enum TrialBoard {
-    public static func read(from store: SweepStore, sweep id: Int64, metric: String, goal: ThresherStore.MetricGoal) throws -> [TrialBoardRow] {
-        try store.trials(sweep: id).map { trial in
-            var latest: Double?, best: Double?, step: Int64?
-            for record in try store.metrics(trial: trial.id) {
-                step = max(step ?? record.step, record.step)
-                guard record.name == metric, record.value.isFinite else { continue }
-                latest = record.value
-                if let current = best {
-                    best = goal == .maximize ? max(current, record.value) : min(current, record.value)
-                } else {
-                    best = record.value
-                }
+    public static func read(from store: SweepStore, sweep id: Int64, metric: String, goal: ThresherStore.MetricGoal,
+                            schedule: TrialStage.Schedule? = nil) throws -> [TrialBoardRow] {
+        try store.trials(sweep: id).map { try row(trial: $0, store: store, metric: metric, goal: goal, schedule: schedule) }
+    }
+
+    /// One trial's row: one read of its metric history.
+    public static func row(trial: Trial, store: SweepStore, metric: String, goal: ThresherStore.MetricGoal,
+                           schedule: TrialStage.Schedule?) throws -> TrialBoardRow {
+        var latest: Double?, best: Double?, step: Int64?, latestStep: Int64?
+        var iterations = 0
+        for record in try store.metrics(trial: trial.id) {
+            step = max(step ?? record.step, record.step)
+            guard record.name == metric, record.value.isFinite else { continue }
+            latest = record.value
+            latestStep = record.step
+            iterations += 1
+            if let current = best {
+                best = goal == .maximize ? max(current, record.value) : min(current, record.value)
+            } else {
+                best = record.value
             }
-            let note: String? = switch trial.state {
-            case .stopped: trial.stopExplanation.map(TrialText.stopMessage)
-            case .failed, .cancelled: trial.lastError
-            default: nil
-            }
-            let stored = StoredTrialParams.decode(trial.params)
-            return TrialBoardRow(
-                trialID: trial.id, index: stored?.index ?? trial.indexInSweep, state: trial.state,
-                params: stored?.paramMap.map(paramText) ?? trial.params, step: step, latest: latest, best: best,
-                startedAt: trial.startedAt, endedAt: trial.endedAt, note: note)
         }
+        let note: String? = switch trial.state {
+        case .stopped: trial.stopExplanation.map(TrialText.stopMessage)
+        case .failed, .cancelled: trial.lastError
+        default: nil
+        }
+        let stored = StoredTrialParams.decode(trial.params)
+        let index = stored?.index ?? trial.indexInSweep
+        return TrialBoardRow(
+            trialID: trial.id, index: index, state: trial.state,
+            params: stored?.paramMap.map(paramText) ?? trial.params, step: step, latest: latest, best: best, latestStep: latestStep,
+            startedAt: trial.startedAt, endedAt: trial.endedAt, note: note, iterations: iterations,
+            stage: schedule?.stage(trialIndex: index, iterations: iterations))
     }
 
     /// `hidden_sizes=64 dropout=0.1 lr=0.001`: compact enough for a table cell.

@@ -133,6 +133,19 @@ final class ClientCommandTests: XCTestCase {
         let trials = try XCTUnwrap(final["trials"] as? [[String: Any]])
         XCTAssertEqual(trials.map { $0["state"] as? String }, ["completed", "completed"])
         XCTAssertEqual(trials.map { $0["reports"] as? Int }, [3, 3])
+        // Not a terminal, no --json: one line per trial event, then the summary.
+        let plain = try client(cluster, ["status", "small", "--watch", "--interval", "0.2"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(plain.lines.filter { $0.hasPrefix("trial ") && $0.contains(" completed after ") }.count, 2, plain.stdout)
+        XCTAssertEqual(plain.lines.last?.hasPrefix("2/2 trials ended, 2 completed"), true, plain.stdout)
+        // A terminal: the live table, drawn from the coordinator's status document.
+        let table = try ThresherProcess.runOnTerminal(["status", "small", "--watch", "--interval", "0.2",
+                                                       "--coordinator", cluster.url, "--token-file", cluster.token],
+                                                      columns: 100, rows: 20, in: URL(fileURLWithPath: cluster.folder))
+        XCTAssertEqual(table.status, 0, table.stdout)
+        XCTAssertTrue(table.stdout.contains("rung") && table.stdout.contains("100%"), table.stdout)
+        XCTAssertFalse(table.stdout.contains("\u{1B}[2J"), "no screen clear")
+        XCTAssertTrue(table.stdout.hasSuffix("\u{1B}[?25h"), "the cursor comes back: \(table.stdout.suffix(40).debugDescription)")
         // The remote status is the local one, byte for byte.
         let local = try ThresherProcess.run(["status", "small", "--state", cluster.folder + "/state", "--json"])
         XCTAssertEqual(try client(cluster, ["status", "small", "--json"]).stdout, local.stdout)

@@ -45,6 +45,29 @@ struct ThresherProcess {
                       stderr: String(decoding: errData.wait(), as: UTF8.self))
     }
 
+    /// Runs `thresher ARGUMENTS` with a pseudo-terminal of the given size as its stdout and stderr
+    /// (util-linux `script`), as a person at a terminal runs it; both streams come back in `stdout`.
+    static func runOnTerminal(_ arguments: [String], columns: Int, rows: Int, in directory: URL = repositoryRoot) throws -> Output {
+        let script = "/usr/bin/script"
+        guard FileManager.default.isExecutableFile(atPath: script) else {
+            throw XCTSkip("\(script) (util-linux) is absent: no pseudo-terminal to run thresher on")
+        }
+        let quoted = ([try executable().path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        // -e: script exits with the command's status; -q: no "Script started" lines.
+        process.arguments = ["-qec", "stty cols \(columns) rows \(rows); exec \(quoted.joined(separator: " "))", "/dev/null"]
+        process.currentDirectoryURL = directory
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "")
+    }
+
     /// Starts `thresher ARGUMENTS` in `directory` with stdout and stderr appended to `log`; `testCase`
     /// terminates it (if it still runs) and waits for it at teardown, so no child outlives its test.
     static func spawn(_ arguments: [String], in directory: String, log: String, for testCase: XCTestCase) throws -> Process {

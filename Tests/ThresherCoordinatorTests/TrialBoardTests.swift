@@ -11,7 +11,7 @@ final class TrialBoardTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         let store = try SweepStore(path: dir + "/thresher.sqlite")
         let now = Date(timeIntervalSince1970: 2_000_000)
-        let sweep = try store.createSweep(name: "board", spec: "method: grid\n", seed: 0, now: now)
+        let sweep = try store.createSweep(name: "board", spec: Self.spec, seed: 0, now: now)
         let params: [ParamMap] = [["lr": .double(0.01), "hidden": .int(64)], ["lr": .double(0.1), "hidden": .int(32)],
                                   ["lr": .double(1.0), "hidden": .int(16)]]
         for (index, p) in params.enumerated() {
@@ -48,5 +48,42 @@ final class TrialBoardTests: XCTestCase {
         XCTAssertNil(rows[2].best)
         let maximizing = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .maximize)
         XCTAssertEqual(maximizing[0].best, 0.5)
+
+        // The stage: hyperband max_iter 9, s 2, eta 3 has bands 1 and 3; NaN values are not iterations.
+        let progress = try SweepProgress.read(from: store, sweep: sweep.id)
+        XCTAssertEqual(progress.maxIterations, 9)
+        let staged = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .minimize, schedule: progress.schedule)
+        XCTAssertEqual(staged.map(\.iterations), [3, 1, 0])
+        XCTAssertEqual(staged.map { $0.stage?.text }, ["r2/2", "r1/2", "r0/2"])
+        XCTAssertEqual(staged[0].latestStep, 3)
+
+        // A remote `status --watch` draws from the status document: it must read back as the same rows.
+        let document = try StatusDocument.sweep(store: store, try store.sweep(sweep.id))
+        let text = try StatusDocument.text(document)
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let board = try XCTUnwrap(StatusBoard.decode(parsed))
+        XCTAssertEqual(board.rows, staged)
+        XCTAssertEqual(board.progress, progress)
+        XCTAssertEqual(board.progress.maxIterations, 9)
+        XCTAssertEqual(board.progress.totalTrials, 9)
+        XCTAssertNil(StatusBoard.decode(["sweeps": []]), "a list of sweeps is not one sweep's board")
     }
+
+    private static let spec = """
+        method: grid
+        metric:
+          name: val_loss
+          goal: minimize
+        early_terminate:
+          type: hyperband
+          max_iter: 9
+          s: 2
+          eta: 3
+        parameters:
+          lr:
+            values: [0.01, 0.1, 1.0]
+          hidden:
+            values: [64, 32, 16]
+
+        """
 }

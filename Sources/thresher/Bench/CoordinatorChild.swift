@@ -32,7 +32,7 @@ final class CoordinatorChild: @unchecked Sendable {
         process.arguments = ["coordinator", "--listen", url, "--state", folder + "/state", "--token-file", tokenFile,
                              "--sweep", sweepFile, "--lease-timeout", "\(Self.leaseTimeoutSeconds)"]
         let log = folder + "/coordinator.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle(forWritingAtPath: log)
         process.standardInput = FileHandle.nullDevice

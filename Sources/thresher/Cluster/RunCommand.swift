@@ -39,6 +39,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat before a worker's trials go back to the queue.")
     var leaseTimeout: Double = 15
 
+    @Flag(help: "JSON lines on stdout instead of the table: trial and progress events, then one finished event.")
+    var json = false
+
     func validate() throws {
         guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1...256, got \(workers)") }
         guard best >= 0 else { throw ValidationError("--best must be 0 or more") }
@@ -73,8 +76,9 @@ struct RunCommand: AsyncParsableCommand {
         let url = Self.ipcURL(folder: folder)
         let (token, tokenPath) = try TokenPolicy.coordinatorToken(tokenFile: nil, listen: [url], stateDirectory: folder)
         var options = CoordinatorOptions(leaseTimeout: leaseTimeout)
-        options.logger = Logger(label: "thresher.coordinator")
-        options.logger.logLevel = .warning
+        // The coordinator logs to a file: lines on the terminal would cut through the live table.
+        let log = try FileLogHandler.Sink(path: folder + "/coordinator.log")
+        options.logger = Logger(label: "thresher.coordinator") { FileLogHandler(label: $0, sink: log) }
         let coordinator = try Coordinator(stateDirectory: folder, options: options)
         let sweepID: Int64
         do {
@@ -83,17 +87,19 @@ struct RunCommand: AsyncParsableCommand {
             try? await coordinator.close()
             throw error
         }
-        let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: [url], token: token)
+        var serverOptions = ClusterServerOptions()
+        serverOptions.logger = Logger(label: "thresher.net") { FileLogHandler(label: $0, sink: log) }
+        let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: [url], token: token,
+                                           serverOptions: serverOptions)
         let pool = try LocalWorkerPool(count: workers, url: url, tokenFile: tokenPath, folder: folder)
-        StandardError.write(["sweep \(sweepID) (\(name)) in \(folder); \(workers) local worker\(workers == 1 ? "" : "s")"])
+        StandardError.write(["sweep \(sweepID) (\(name)) in \(folder); \(workers) local worker\(workers == 1 ? "" : "s"); log \(log.path)"])
 
-        let display = ProgressDisplay()
+        let display = ProgressDisplay(json: json)
         let interrupted = InterruptFlag()
         var last = try await coordinator.progress(sweep: sweepID)
-        // The table's rows are read only for a terminal; a log gets the summary line alone.
         func rows() throws -> [TrialBoardRow] {
-            guard display.isTerminal else { return [] }
-            return try TrialBoard.read(from: coordinator.sweepStore, sweep: sweepID, metric: last.metric, goal: last.goal)
+            try TrialBoard.read(from: coordinator.sweepStore, sweep: sweepID, metric: last.metric, goal: last.goal,
+                                schedule: last.schedule)
         }
         while !last.finished && !interrupted.isSet {
             display.show(last, rows: try rows())
@@ -107,6 +113,7 @@ struct RunCommand: AsyncParsableCommand {
         if interrupted.isSet {
             try await coordinator.close()
             let sets = overrides.values.map { " --set '\($0)'" }.joined()
+            if json { print(ProgressDisplay.json(["event": "interrupted", "sweep": sweepID])) }
             StandardError.write(["interrupted: rerun `thresher run \(file)\(sets)` to continue the sweep"])
             throw ExitCode(130)
         }
@@ -116,6 +123,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let fetched = best > 0 ? try await coordinator.fetchBest(sweep: sweepID, count: best, into: folder + "/best") : []
         try await coordinator.close()
+        if json { return print(Self.finishedEvent(last, fetched: fetched, folder: folder)) }
         print(Self.summary(last, fetched: fetched))
     }
 
@@ -139,6 +147,20 @@ struct RunCommand: AsyncParsableCommand {
     static func ipcURL(folder: String) -> String {
         let path = folder + "/coordinator.ipc"
         return path.utf8.count < 100 ? "ipc://" + path : "ipc:///tmp/thresher-\(getpid()).ipc"
+    }
+
+    /// The last JSON line of `--json`: the sweep's end, its best trial and the checkpoints written.
+    static func finishedEvent(_ p: SweepProgress, fetched: [FetchedCheckpoint], folder: String) -> String {
+        var event: [String: Any] = ["event": "finished", "sweep": p.sweepID, "name": p.name, "state": p.state.rawValue,
+                                    "counts": Dictionary(uniqueKeysWithValues: p.counts.map { ($0.key.rawValue, $0.value) }),
+                                    "metric": p.metric, "state_folder": folder]
+        if let best = p.best { event["best"] = ["trial": best.trial, "step": best.step, "value": best.value] }
+        event["checkpoints"] = fetched.map { f -> [String: Any] in
+            var entry: [String: Any] = ["rank": f.rank, "path": f.path, "trial": f.trialID, "step": f.step]
+            if let metric = f.metric { entry["metric"] = metric }
+            return entry
+        }
+        return ProgressDisplay.json(event)
     }
 
     static func summary(_ p: SweepProgress, fetched: [FetchedCheckpoint]) -> String {

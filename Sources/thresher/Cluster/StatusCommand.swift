@@ -11,8 +11,10 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
         With --state, reads STATE/thresher.sqlite read-only (safe beside a running coordinator); with \
         --coordinator, asks the coordinator (token from --token-file, THRESHER_TOKEN_FILE or \
-        THRESHER_TOKEN). --watch redraws until the sweep (or every sweep) has ended; when stdout is \
-        not a terminal it prints the view again, as plain lines, whenever it changes.
+        THRESHER_TOKEN). --watch follows a sweep until it has ended: on a terminal the live table \
+        (trials with step, best, rung, elapsed and ETA, and a progress bar) redrawn in place; otherwise one \
+        line per trial that starts or ends and the summary whenever it changes; with --json the status \
+        document whenever it changes, one per line. Without a sweep, --watch follows the list of sweeps.
         """
     )
 
@@ -39,19 +41,31 @@ struct StatusCommand: AsyncParsableCommand {
             let source = try self.source.checked()
             let connection = try source.connection()
             defer { connection?.close() }
-            let terminal = isatty(STDOUT_FILENO) == 1
+            let display = ProgressDisplay(json: json)
+            // On a terminal, Ctrl-C ends the watch between redraws, so the cursor comes back.
+            let interrupted = watch && display.mode == .table ? InterruptFlag() : nil
             var last = ""
             while true {
-                let (document, documentText) = try await fetch(source, connection)
-                let text = json ? documentText : StatusText.render(document)
-                if !watch { return print(text) }
-                if text != last {
-                    // Unbuffered, so a pipe sees each view as it is drawn.
-                    let clear = terminal && !json ? "\u{1B}[H\u{1B}[2J" : ""
-                    FileHandle.standardOutput.write(Data((clear + text + "\n").utf8))
-                    last = text
+                if interrupted?.isSet == true {
+                    display.finish(nil)
+                    throw ExitCode(130)
                 }
-                if StatusText.ended(document) { return }
+                let (document, documentText) = try await fetch(source, connection)
+                if !watch { return print(json ? documentText : StatusText.render(document)) }
+                if display.mode != .json, let board = StatusBoard.decode(document) {
+                    // One sweep: the live table on a terminal, trial events and summary lines otherwise.
+                    display.show(board.progress, rows: board.rows)
+                    if board.progress.finished { return display.finish(board.progress, rows: board.rows) }
+                } else {
+                    let text = json ? documentText : StatusText.render(document)
+                    if text != last {
+                        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                        // Unbuffered, so a pipe sees each view as it is drawn.
+                        FileHandle.standardOutput.write(Data((display.mode == .table ? display.frame(lines) : text + "\n").utf8))
+                        last = text
+                    }
+                    if StatusText.ended(document) { return display.finish(nil) }
+                }
                 try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
             }
         } catch let error as CLIError {
