@@ -81,6 +81,10 @@ final class LiveTableTests: XCTestCase {
         let second = display.update(progress(), rows: rows, now: start + 2, size: (100, 30))
         XCTAssertTrue(second.contains("\u{1B}[\(lineCount)A"), "the next frame starts where the last one did")
         XCTAssertTrue(second.hasPrefix("\u{1B}[?2026h") && second.hasSuffix("\u{1B}[J\u{1B}[?2026l"), "one synchronized update")
+        // A resized terminal re-wrapped the old frame: that redraw alone starts from a clear screen.
+        let resized = display.update(progress(), rows: rows, now: start + 3, size: (60, 30))
+        XCTAssertTrue(resized.hasPrefix("\u{1B}[H\u{1B}[2J") && !resized.contains("A\r"), resized.debugDescription)
+        XCTAssertTrue(display.update(progress(), rows: rows, now: start + 4, size: (60, 30)).contains("A\r"))
     }
 
     func testAPipeGetsOneLinePerTrialEventAndPerChange() {

@@ -18,6 +18,7 @@ final class ProgressDisplay {
     let mode: Mode
     private var lastSummary = ""
     private var drawnLines = 0
+    private var lastSize: (columns: Int, rows: Int)?
     private var knownStates: [Int64: TrialState] = [:]
 
     init(json: Bool, terminal: Bool = isatty(STDOUT_FILENO) == 1) {
@@ -58,7 +59,13 @@ final class ProgressDisplay {
     func update(_ p: SweepProgress, rows: [TrialBoardRow], now: Date, size: (columns: Int, rows: Int)? = nil) -> String {
         if mode == .table {
             let size = size ?? Self.terminalSize()
-            return frame(LiveTable(width: size.columns, height: min(size.rows, 60)).lines(p, rows: rows, now: now))
+            // After a resize the terminal has re-wrapped the last frame: moving up over it would
+            // leave pieces behind, so that one redraw starts from a cleared screen.
+            let resized = lastSize.map { $0 != size } ?? false
+            lastSize = size
+            if resized { drawnLines = 0 }
+            let lines = LiveTable(width: size.columns, height: min(size.rows, 60)).lines(p, rows: rows, now: now)
+            return (resized ? "\u{1B}[H\u{1B}[2J" : "") + frame(lines)
         }
         var out: [String] = []
         for row in rows where knownStates[row.trialID] != row.state {
