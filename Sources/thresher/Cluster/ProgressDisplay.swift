@@ -25,11 +25,12 @@ final class ProgressDisplay {
         mode = json ? .json : terminal ? .table : .lines
     }
 
-    static func counts(_ p: SweepProgress) -> String {
-        let c = p.counts
+    static func counts(_ p: SweepProgress) -> String { counts(p.counts, total: p.totalTrials) }
+
+    /// "12/81 trials ended, 2 running, 10 stopped early": the per-state counts in words.
+    static func counts(_ c: [TrialState: Int], total: Int?) -> String {
         let ended = [TrialState.completed, .stopped, .failed, .cancelled].reduce(0) { $0 + (c[$1] ?? 0) }
-        let total = p.totalTrials.map(String.init) ?? "?"
-        var parts = ["\(ended)/\(total) trials ended"]
+        var parts = ["\(ended)/\(total.map(String.init) ?? "?") trials ended"]
         for (state, label) in [(TrialState.running, "running"), (.assigned, "starting"), (.completed, "completed"),
                                (.stopped, "stopped early"), (.failed, "failed"), (.cancelled, "cancelled")] where (c[state] ?? 0) > 0 {
             parts.append("\(c[state] ?? 0) \(label)")

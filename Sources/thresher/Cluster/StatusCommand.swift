@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ThresherCoordinator
+import ThresherStore
 import ThresherWire
 
 /// `thresher status`: sweeps and their trials, from a state folder or a coordinator.
@@ -124,18 +125,13 @@ enum StatusText {
         return document["finished"] as? Bool ?? false
     }
 
-    /// "12/81 trials ended, 2 running, …" from the per-state counts.
+    /// "12/81 trials ended, 2 running, …" from the document's per-state counts.
     static func counts(_ sweep: [String: Any]) -> String {
-        let c = sweep["counts"] as? [String: Any] ?? [:]
-        func n(_ key: String) -> Int { (c[key] as? NSNumber)?.intValue ?? 0 }
-        let ended = ["completed", "stopped", "failed", "cancelled"].reduce(0) { $0 + n($1) }
-        let total = (sweep["total_trials"] as? NSNumber).map { "\($0.intValue)" } ?? "?"
-        var parts = ["\(ended)/\(total) trials ended"]
-        for (state, label) in [("running", "running"), ("assigned", "starting"), ("completed", "completed"),
-                               ("stopped", "stopped early"), ("failed", "failed"), ("cancelled", "cancelled")] where n(state) > 0 {
-            parts.append("\(n(state)) \(label)")
+        var counts: [TrialState: Int] = [:]
+        for (key, value) in sweep["counts"] as? [String: Any] ?? [:] {
+            if let state = TrialState(rawValue: key), let n = value as? NSNumber { counts[state] = n.intValue }
         }
-        return parts.joined(separator: ", ")
+        return ProgressDisplay.counts(counts, total: (sweep["total_trials"] as? NSNumber)?.intValue)
     }
 
     private static func number(_ value: Any?) -> String {
