@@ -66,7 +66,12 @@ extension Coordinator {
     func handleStatus(_ request: StatusRequest) throws -> Message {
         let document: [String: Any]
         if let reference = request.sweep {
-            document = try StatusDocument.sweep(store: store, try sweep(named: reference))
+            let sweep = try sweep(named: reference)
+            // A watcher asks every few seconds: keep a board per sweep so each answer reads only
+            // the reports stored since the last one, not the whole history, on the actor.
+            let board = statusBoards[sweep.id] ?? LiveBoard(sweep: sweep.id)
+            statusBoards[sweep.id] = board
+            document = try StatusDocument.sweep(store: store, sweep, board: board)
         } else {
             document = try StatusDocument.allSweeps(store: store)
         }

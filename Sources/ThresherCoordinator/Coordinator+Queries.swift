@@ -79,7 +79,7 @@ extension SweepProgress {
             schedule: TrialStage.Schedule(spec.earlyTerminate), maxIterations: maxIterations(spec.earlyTerminate))
     }
 
-    private static func maxIterations(_ policy: EarlyTerminateSpec?) -> Int? {
+    static func maxIterations(_ policy: EarlyTerminateSpec?) -> Int? {
         switch policy {
         case .hyperband(let hyperband)?: hyperband.maxIter
         case .asha(let asha)?: asha.maxT

@@ -32,6 +32,8 @@ public actor Coordinator {
     /// Verdicts waiting for the next Ack to the worker holding the trial (keyed by worker id).
     var pendingVerdicts: [String: [TrialVerdict]] = [:]
     var counters = CoordinatorStatistics()
+    /// One `LiveBoard` per sweep a client asked the status of (StatusRequest).
+    var statusBoards: [Int64: LiveBoard] = [:]
     /// Blob files to delete once the batch that evicted their rows has committed (see `evict`).
     var blobDeletionsAfterCommit: [String] = []
     var uploadAbortsAfterCommit: [String] = []

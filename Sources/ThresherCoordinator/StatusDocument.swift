@@ -19,15 +19,16 @@ public enum StatusDocument {
     }
 
     /// One sweep's summary (the entry of `allSweeps`) plus `"trials"`: every trial with its state,
-    /// parameters, values reported, best value, worker, stop explanation and last error.
-    public static func sweep(store: SweepStore, _ sweep: Sweep) throws -> [String: Any] {
-        let p = try SweepProgress.read(from: store, sweep: sweep.id)
+    /// parameters, values reported, best value, worker, stop explanation and last error. With a
+    /// `board` kept between calls, only the reports stored since its last look are read.
+    public static func sweep(store: SweepStore, _ sweep: Sweep, board: LiveBoard? = nil) throws -> [String: Any] {
+        let snapshot = try (board ?? LiveBoard(sweep: sweep.id)).look(at: store)
+        let p = snapshot.progress
         var document = try summary(store: store, sweep: sweep, progress: p)
         // `sweep` is the id (as `thresher status SWEEP --json` has always printed it).
         document["sweep"] = sweep.id
         var rows: [[String: Any]] = []
-        for trial in try store.trials(sweep: sweep.id) {
-            let board = try TrialBoard.row(trial: trial, store: store, metric: p.metric, goal: p.goal, schedule: p.schedule)
+        for (trial, board) in zip(snapshot.trials, snapshot.rows) {
             var row: [String: Any] = ["trial": trial.id, "index": trial.indexInSweep, "state": trial.state.rawValue,
                                       "params": TrialText.paramsJSON(trial.params)
                                           .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? trial.params,

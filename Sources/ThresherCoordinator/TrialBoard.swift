@@ -42,20 +42,13 @@ public enum TrialBoard {
     /// One trial's row: one read of its metric history.
     public static func row(trial: Trial, store: SweepStore, metric: String, goal: ThresherStore.MetricGoal,
                            schedule: TrialStage.Schedule?) throws -> TrialBoardRow {
-        var latest: Double?, best: Double?, step: Int64?, latestStep: Int64?
-        var iterations = 0
-        for record in try store.metrics(trial: trial.id) {
-            step = max(step ?? record.step, record.step)
-            guard record.name == metric, record.value.isFinite else { continue }
-            latest = record.value
-            latestStep = record.step
-            iterations += 1
-            if let current = best {
-                best = goal == .maximize ? max(current, record.value) : min(current, record.value)
-            } else {
-                best = record.value
-            }
-        }
+        var tally = MetricTally()
+        tally.add(try store.metrics(trial: trial.id), metric: metric, goal: goal)
+        return row(trial: trial, tally: tally, schedule: schedule)
+    }
+
+    /// A trial's row from its record and the tally of its values.
+    static func row(trial: Trial, tally: MetricTally, schedule: TrialStage.Schedule?) -> TrialBoardRow {
         let note: String? = switch trial.state {
         case .stopped: trial.stopExplanation.map(TrialText.stopMessage)
         case .failed, .cancelled: trial.lastError
@@ -65,13 +58,40 @@ public enum TrialBoard {
         let index = stored?.index ?? trial.indexInSweep
         return TrialBoardRow(
             trialID: trial.id, index: index, state: trial.state,
-            params: stored?.paramMap.map(paramText) ?? trial.params, step: step, latest: latest, best: best, latestStep: latestStep,
-            startedAt: trial.startedAt, endedAt: trial.endedAt, note: note, iterations: iterations,
-            stage: schedule?.stage(trialIndex: index, iterations: iterations))
+            params: stored?.paramMap.map(paramText) ?? trial.params, step: tally.step, latest: tally.latest,
+            best: tally.best, latestStep: tally.latestStep, startedAt: trial.startedAt, endedAt: trial.endedAt, note: note,
+            iterations: tally.iterations, stage: schedule?.stage(trialIndex: index, iterations: tally.iterations))
     }
 
     /// `hidden_sizes=64 dropout=0.1 lr=0.001`: compact enough for a table cell.
     static func paramText(_ params: ParamMap) -> String {
         params.entries.map { "\($0.key)=\(PythonFormat.str($0.value))" }.joined(separator: " ")
+    }
+}
+
+/// A trial's metric values folded in report order: what its board row and the sweep's best need.
+/// Folding the values in two parts gives what folding them at once gives, so a reader can add
+/// only the reports stored since its last look.
+struct MetricTally: Equatable {
+    /// The highest step of any value (any metric).
+    var step: Int64?
+    /// The sweep metric's finite values: how many, the last, and the best (the first of equals).
+    var iterations = 0
+    var latest: Double?
+    var latestStep: Int64?
+    var best: Double?
+    var bestStep: Int64?
+
+    mutating func add(_ records: [ThresherStore.MetricRecord], metric: String, goal: ThresherStore.MetricGoal) {
+        for record in records {
+            step = max(step ?? record.step, record.step)
+            guard record.name == metric, record.value.isFinite else { continue }
+            latest = record.value
+            latestStep = record.step
+            iterations += 1
+            if let current = best, !(goal == .maximize ? record.value > current : record.value < current) { continue }
+            best = record.value
+            bestStep = record.step
+        }
     }
 }

@@ -89,9 +89,15 @@ extension SweepStore {
 
     /// A trial's metrics in report order (seq, then position in the batch), optionally one name only.
     public func metrics(trial: Int64, name: String? = nil) throws -> [MetricRecord] {
+        try metrics(trial: trial, name: name, afterSeq: -1)
+    }
+
+    /// The trial's stored values from reports whose seq is above `afterSeq`, in report order: what
+    /// a reader that has seen the reports up to `afterSeq` is missing (`LiveBoard`).
+    public func metrics(trial: Int64, name: String? = nil, afterSeq: Int64) throws -> [MetricRecord] {
         try read { db in
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT seq, body FROM metric_reports WHERE trialId = ? ORDER BY seq"),
-                                             arguments: [trial])
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT seq, body FROM metric_reports WHERE trialId = ? AND seq > ? ORDER BY seq"),
+                                             arguments: [trial, afterSeq])
             var records: [MetricRecord] = []
             while let row = try cursor.next() {
                 let seq: Int64 = row[0]
@@ -103,6 +109,15 @@ extension SweepStore {
                 }
             }
             return records
+        }
+    }
+
+    /// How many reports the trial has stored, and the highest seq among them (-1 for none).
+    public func reportTally(trial: Int64) throws -> (count: Int, maxSeq: Int64) {
+        try read { db in
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*), COALESCE(MAX(seq), -1) FROM metric_reports WHERE trialId = ?"),
+                                       arguments: [trial])
+            return (row?[0] ?? 0, row?[1] ?? -1)
         }
     }
 

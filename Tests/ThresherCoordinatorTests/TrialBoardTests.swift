@@ -17,6 +17,8 @@ final class TrialBoardTests: XCTestCase {
         for (index, p) in params.enumerated() {
             _ = try store.enqueue(sweep: sweep.id, params: StoredTrialParams(index: index, params: p), now: now)
         }
+        let live = LiveBoard(sweep: sweep.id)
+        try assertAgrees(live, store, sweep.id)
         let first = try XCTUnwrap(try store.assignNext(worker: "w", now: now, leaseDuration: 60))
         try store.markRunning(trial: first.trial.id, epoch: first.lease.epoch, now: now)
         let curve = [0.5, 0.3, 0.4]
@@ -25,12 +27,21 @@ final class TrialBoardTests: XCTestCase {
             _ = try store.appendReport(trial: first.trial.id, seq: step, epoch: first.lease.epoch,
                                        points: [MetricPoint(step: step, name: "val_loss", value: value, time: now),
                                                 MetricPoint(step: step, name: "train_loss", value: .nan, time: now)], now: now)
+            try assertAgrees(live, store, sweep.id)
         }
         try store.complete(trial: first.trial.id, epoch: first.lease.epoch, now: now + 30)
         let second = try XCTUnwrap(try store.assignNext(worker: "w", now: now, leaseDuration: 60))
         try store.markRunning(trial: second.trial.id, epoch: second.lease.epoch, now: now)
         _ = try store.appendReport(trial: second.trial.id, seq: 1, epoch: second.lease.epoch,
                                    points: [MetricPoint(step: 5, name: "val_loss", value: 0.9, time: now)], now: now)
+        try assertAgrees(live, store, sweep.id)
+        // A report stored below the highest seq seen (seq 3, then 2): the board re-reads that trial.
+        _ = try store.appendReport(trial: second.trial.id, seq: 3, epoch: second.lease.epoch,
+                                   points: [MetricPoint(step: 7, name: "val_loss", value: 0.95, time: now)], now: now)
+        try assertAgrees(live, store, sweep.id)
+        _ = try store.appendReport(trial: second.trial.id, seq: 2, epoch: second.lease.epoch,
+                                   points: [MetricPoint(step: 6, name: "val_loss", value: 0.9, time: now)], now: now)
+        try assertAgrees(live, store, sweep.id)
         try store.stop(trial: second.trial.id, explanation: StopExplanation(rule: "hyperband", band: 1, message: "stopped at band 1"), now: now)
 
         let rows = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .minimize)
@@ -44,6 +55,8 @@ final class TrialBoardTests: XCTestCase {
         XCTAssertEqual(rows[0].endedAt.map { $0.timeIntervalSince(now) }, 30)
         XCTAssertEqual(rows[1].note, "stopped at band 1")
         XCTAssertEqual(rows[1].best, 0.9)
+        XCTAssertEqual(rows[1].latest, 0.95, "report order is seq order: seq 3 is the latest")
+        try assertAgrees(live, store, sweep.id)
         XCTAssertNil(rows[2].step)
         XCTAssertNil(rows[2].best)
         let maximizing = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .maximize)
@@ -53,8 +66,8 @@ final class TrialBoardTests: XCTestCase {
         let progress = try SweepProgress.read(from: store, sweep: sweep.id)
         XCTAssertEqual(progress.maxIterations, 9)
         let staged = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .minimize, schedule: progress.schedule)
-        XCTAssertEqual(staged.map(\.iterations), [3, 1, 0])
-        XCTAssertEqual(staged.map { $0.stage?.text }, ["r2/2", "r1/2", "r0/2"])
+        XCTAssertEqual(staged.map(\.iterations), [3, 3, 0])
+        XCTAssertEqual(staged.map { $0.stage?.text }, ["r2/2", "r2/2", "r0/2"])
         XCTAssertEqual(staged[0].latestStep, 3)
 
         // A remote `status --watch` draws from the status document: it must read back as the same rows.
@@ -67,6 +80,18 @@ final class TrialBoardTests: XCTestCase {
         XCTAssertEqual(board.progress.maxIterations, 9)
         XCTAssertEqual(board.progress.totalTrials, 9)
         XCTAssertNil(StatusBoard.decode(["sweeps": []]), "a list of sweeps is not one sweep's board")
+    }
+
+    /// The incremental board shows what the whole reads show.
+    private func assertAgrees(_ live: LiveBoard, _ store: SweepStore, _ sweep: Int64, line: UInt = #line) throws {
+        let progress = try SweepProgress.read(from: store, sweep: sweep)
+        let (shown, rows) = try live.refresh(from: store)
+        XCTAssertEqual(shown, progress, line: line)
+        XCTAssertEqual(shown.best?.step, progress.best?.step, line: line)
+        XCTAssertEqual(shown.storedCheckpoints, progress.storedCheckpoints, line: line)
+        XCTAssertEqual(shown.totalTrials, progress.totalTrials, line: line)
+        XCTAssertEqual(rows, try TrialBoard.read(from: store, sweep: sweep, metric: progress.metric, goal: progress.goal,
+                                                 schedule: progress.schedule), line: line)
     }
 
     private static let spec = """

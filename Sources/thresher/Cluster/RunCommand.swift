@@ -96,18 +96,16 @@ struct RunCommand: AsyncParsableCommand {
 
         let display = ProgressDisplay(json: json)
         let interrupted = InterruptFlag()
-        var last = try await coordinator.progress(sweep: sweepID)
-        func rows() throws -> [TrialBoardRow] {
-            try TrialBoard.read(from: coordinator.sweepStore, sweep: sweepID, metric: last.metric, goal: last.goal,
-                                schedule: last.schedule)
-        }
+        // Read twice a second: the board reads only the reports stored since its last look.
+        let board = LiveBoard(sweep: sweepID)
+        var (last, rows) = try board.refresh(from: coordinator.sweepStore)
         while !last.finished && !interrupted.isSet {
-            display.show(last, rows: try rows())
+            display.show(last, rows: rows)
             if pool.allExited { break }
             try? await Task.sleep(for: .milliseconds(500))
-            last = try await coordinator.progress(sweep: sweepID)
+            (last, rows) = try board.refresh(from: coordinator.sweepStore)
         }
-        display.finish(last, rows: try rows())
+        display.finish(last, rows: rows)
         pool.stop()
         server.close()
         if interrupted.isSet {
