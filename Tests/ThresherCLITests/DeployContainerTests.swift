@@ -56,6 +56,9 @@ final class DeployContainerTests: XCTestCase {
         let runtime = try installedPackages(afterFrom: "debian:bookworm-slim")
         XCTAssertFalse(runtime.isEmpty)
 
+        guard try aptCache.run(["show", "--no-all-versions", "libc6"]).status == 0 else {
+            throw XCTSkip("apt's package lists are empty (apt-cache show libc6 fails): run apt-get update")
+        }
         // One apt-cache call for all (each call reads the whole package index).
         let show = try aptCache.run(["show", "--no-all-versions"] + runtime + ["libc6"])  // libc6 is in every Debian image
         XCTAssertEqual(show.status, 0, "a runtime package is not in Debian 12: \(show.stderr)")
