@@ -11,10 +11,10 @@ public enum ReportNumber {
     }
 
     /// `512 B`, `1.5 KiB`, `10.0 MiB`.
-    public static func bytes(_ value: Int64) -> String { bytes(Double(value)) }
+    public static func bytes(_ value: Int64) -> String { byteAmount(Double(value)) }
 
     /// The same for a byte count held as a Double (an axis tick); `-` when not finite.
-    public static func bytes(_ value: Double) -> String {
+    public static func byteAmount(_ value: Double) -> String {
         guard value.isFinite else { return "-" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var amount = value, unit = 0
@@ -25,6 +25,8 @@ public enum ReportNumber {
     /// `2h 03m`, `4m 05s`, `12s`.
     public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "-" }
+        // Axis ticks under a minute can fall between whole seconds.
+        if seconds < 60, seconds != seconds.rounded() { return String(format: "%.1fs", seconds) }
         let s = Int(seconds.rounded())
         if s >= 3600 { return String(format: "%dh %02dm", s / 3600, (s % 3600) / 60) }
         if s >= 60 { return String(format: "%dm %02ds", s / 60, s % 60) }

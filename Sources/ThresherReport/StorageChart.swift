@@ -19,6 +19,10 @@ public struct StorageChart: Sendable {
             html += "<p>This sweep has no storage budget (<code>retention.max_bytes</code> is not set); only the keep rules limit it.</p>"
         }
         guard !points.isEmpty else { return html + "<p class=\"empty\">No checkpoint was ever stored.</p>" }
+        if let peak = points.max(by: { $0.bytes < $1.bytes }), let last = points.last {
+            html += "<p>Peak \(ReportNumber.bytes(peak.bytes)) at \(ReportNumber.duration(peak.time.timeIntervalSince(report.createdAt)))"
+                + " after the sweep was created; \(ReportNumber.bytes(last.bytes)) held at the last change.</p>"
+        }
         let origin = report.createdAt
         let times = [0] + points.map { $0.time.timeIntervalSince(origin) }
         var bytes = points.map { Double($0.bytes) } + [0]
@@ -26,7 +30,7 @@ public struct StorageChart: Sendable {
         let frame = ChartFrame(height: 300, xValues: times, yValues: bytes)
         var svg = frame.open(title: "Checkpoint bytes stored over time against the budget",
                              xTitle: "time since the sweep was created", yTitle: "bytes stored",
-                             xTick: ReportNumber.duration, yTick: { ReportNumber.bytes($0) })
+                             xTick: ReportNumber.duration, yTick: ReportNumber.byteAmount)
         var path = SVGPath()
         path.add(frame.x(0), frame.y(0))
         var previous: Int64 = 0
