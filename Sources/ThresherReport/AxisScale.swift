@@ -33,11 +33,12 @@ public struct AxisScale: Sendable, Equatable {
         return AxisScale(lower: lo, upper: hi, isLog: useLog, start: range.0, end: range.1)
     }
 
-    /// Whether values spanning `values` call for a log axis: all positive and more than two decades.
+    /// Whether `values` call for a log axis: all positive, spanning two decades or more (a grid of
+    /// 0.001, 0.01, 0.1 reads on a log axis; on a linear one two of its three values merge).
     public static func spansDecades(_ values: [Double]) -> Bool {
         let finite = values.filter(\.isFinite)
         guard let lo = finite.min(), let hi = finite.max(), lo > 0 else { return false }
-        return hi / lo > 100
+        return hi / lo >= 100
     }
 
     public func position(_ value: Double) -> Double {

@@ -17,7 +17,7 @@ public struct ParallelAxis: Sendable, Equatable {
     let scale: AxisScale
 
     /// The axis for `values` (nil entries: trials without this parameter). Numbers only → numeric,
-    /// log when `logHint` or the values span more than two decades (all positive); otherwise categorical.
+    /// log when `logHint` or the values span two decades or more (all positive); otherwise categorical.
     public init(name: String, values: [ReportValue?], logHint: Bool, range: (top: Double, bottom: Double)) {
         self.name = name
         let present = values.compactMap { $0 }

@@ -31,7 +31,7 @@ public struct ReportPage: Sendable {
 
         let parallel = ParallelCoordinatesChart(report: report)
         let (_, constants) = parallel.parameters()
-        var note = "One axis per parameter that varies (numeric axes linear, or log for log-scaled distributions and values spanning more than two decades; categories evenly spaced), the final \(metricName) last. Lines are coloured by the final value: darker is better."
+        var note = "One axis per parameter that varies (numeric axes linear, or log for log-scaled distributions and positive values spanning two decades or more; categories evenly spaced), the final \(metricName) last. Lines are coloured by the final value: darker is better."
         if !constants.isEmpty {
             note += " Constant: " + HTMLText.escape(constants.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")) + "."
         }

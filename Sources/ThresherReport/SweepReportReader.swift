@@ -20,6 +20,9 @@ public enum SweepReportReader {
         let goal: ReportGoal = spec.metric?.goal == .maximize ? .maximize : .minimize
         let schedule = TrialStage.Schedule(spec.earlyTerminate)
 
+        // The store keeps parameters with sorted keys; the report shows them in the file's order.
+        let fileOrder = parameterNames(spec.parameters, prefix: "")
+        func rank(_ name: String) -> Int { fileOrder.firstIndex(of: name) ?? fileOrder.count }
         var trials: [ReportTrial] = []
         var checkpointBytes: [Int64: Int64] = [:]
         for trial in try store.trials(sweep: id) {
@@ -32,7 +35,8 @@ public enum SweepReportReader {
             let bracket = schedule.flatMap { $0.hasBrackets ? $0.stage(trialIndex: trial.indexInSweep, iterations: 0).bracket : nil }
             trials.append(ReportTrial(
                 id: trial.id, index: trial.indexInSweep, state: trial.state.rawValue,
-                params: flatten(TrialText.params(trial.params)), curve: curve, bracket: bracket,
+                params: flatten(TrialText.params(trial.params)).enumerated()
+                    .sorted { (rank($0.element.name), $0.offset) < (rank($1.element.name), $1.offset) }.map(\.element), curve: curve, bracket: bracket,
                 stop: trial.decodedStopExplanation.map { stop($0, spec.earlyTerminate) }, lastError: trial.lastError,
                 storedCheckpoints: checkpoints.filter { $0.state == .stored }.map {
                     ReportCheckpoint(step: $0.step, bytes: $0.bytes, digest: $0.digest ?? "", metric: $0.metric)
@@ -113,6 +117,14 @@ public enum SweepReportReader {
             }
         }
         return out
+    }
+
+    /// Every parameter name (nested as `outer.inner`) in the sweep file's order.
+    static func parameterNames(_ parameters: [ParameterSpec], prefix: String) -> [String] {
+        parameters.flatMap { p -> [String] in
+            if case .nested(let inner) = p.kind { return parameterNames(inner, prefix: prefix + p.name + ".") }
+            return [prefix + p.name]
+        }
     }
 
     /// Names (nested as `outer.inner`) whose distribution samples on a log scale.

@@ -41,6 +41,7 @@ final class ScaleAndTextTests: XCTestCase {
 
     func testDecadeSpanDecidesLog() {
         XCTAssertTrue(AxisScale.spansDecades([0.001, 0.01, 1]))
+        XCTAssertTrue(AxisScale.spansDecades([0.001, 0.01, 0.1]), "two decades")
         XCTAssertFalse(AxisScale.spansDecades([1, 50]))
         XCTAssertFalse(AxisScale.spansDecades([-1, 1000]))
     }
