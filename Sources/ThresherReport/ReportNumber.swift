@@ -24,7 +24,8 @@ public enum ReportNumber {
 
     /// `2h 03m`, `4m 05s`, `12s`.
     public static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "-" }
+        // Beyond ~3 million years a stored time is corrupt; say so rather than overflow an Int.
+        guard seconds.isFinite, seconds >= 0, seconds < 1e14 else { return "-" }
         // Axis ticks under a minute can fall between whole seconds.
         if seconds < 60, seconds != seconds.rounded() { return String(format: "%.1fs", seconds) }
         let s = Int(seconds.rounded())

@@ -1,5 +1,6 @@
 import Foundation
 import ThresherReport
+import ThresherStore
 import XCTest
 
 /// `thresher report` on a real sweep (the command-trial example: 12 logistic regressions, hyperband,
@@ -72,6 +73,29 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(PNGHeader.size(blank.png)?.height, 4000)
         XCTAssertGreaterThan(rendered.png.count, 5 * blank.png.count,
                              "the report's PNG (\(rendered.png.count) B) holds far more than a blank page's (\(blank.png.count) B)")
+    }
+
+    func testBadStateOrOutIsExitTwoAndAnEmptySweepRenders() throws {
+        let folder = try temporaryFolder("report-missing")
+        let missing = try ThresherProcess.run(["report", "1", "--state", folder.appendingPathComponent("none").path,
+                                               "--out", folder.appendingPathComponent("r.html").path])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("no Thresher state"), missing.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "nothing written")
+
+        // A sweep with no trial yet renders; an --out in a folder that does not exist is refused.
+        let store = try SweepStore(path: folder.appendingPathComponent("thresher.sqlite").path)
+        _ = try store.createSweep(name: "empty", spec: "method: random\nmetric: {name: loss}\nparameters: {x: {min: 0.0, max: 1.0}}\n",
+                                  seed: 1, now: Date())
+        try store.close()
+        let unwritable = try ThresherProcess.run(["report", "empty", "--state", folder.path,
+                                                  "--out", folder.appendingPathComponent("no/such/r.html").path])
+        XCTAssertEqual(unwritable.status, 2)
+        XCTAssertTrue(unwritable.stderr.contains("cannot write"), unwritable.stderr)
+        let out = folder.appendingPathComponent("empty.html")
+        let empty = try ThresherProcess.run(["report", "empty", "--state", folder.path, "--out", out.path])
+        XCTAssertEqual(empty.status, 0, empty.stderr)
+        XCTAssertTrue(try String(contentsOf: out, encoding: .utf8).contains("No trial has reported a finite value"))
     }
 
     /// The console check can fail: a page with an uncaught script error and an SVG path holding NaN

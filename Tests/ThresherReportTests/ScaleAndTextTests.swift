@@ -62,6 +62,9 @@ final class ScaleAndTextTests: XCTestCase {
         XCTAssertEqual(ReportNumber.coordinate(.nan), "0")
         XCTAssertEqual(ReportNumber.coordinate(12.34), "12.3")
         XCTAssertEqual(ReportNumber.duration(3725), "1h 02m")
+        XCTAssertEqual(ReportNumber.duration(1e300), "-")
+        XCTAssertEqual(ReportNumber.duration(2.5), "2.5s")
+        XCTAssertEqual(ReportNumber.byteAmount(.infinity), "-")
     }
 
     func testColorRampDarkensTowardTheBest() {
