@@ -5,6 +5,7 @@
 /// by `AxisScale`); categorical axes space their distinct values evenly, in first-seen order;
 /// a value the axis cannot place gives NaN (drawn as a gap).
 public struct ParallelAxis: Sendable, Equatable {
+    /// How values are placed: by value (linear or log) or as evenly spaced labels.
     public enum Kind: Sendable, Equatable {
         case linear
         case log

@@ -15,7 +15,8 @@ public struct ReportHeader: Sendable {
         let open = report.trials.contains { ["pending", "assigned", "running"].contains($0.state) } || report.state == "active"
         let lastValue = report.trials.flatMap(\.curve).map(\.storedAt).max()
         let lastStorage = report.storage.changes.map(\.time).max()
-        let end = open ? report.generatedAt : [lastValue, lastStorage].compactMap { $0 }.max() ?? report.createdAt
+        let lastEnd = report.trials.compactMap(\.endedAt).max()
+        let end = open ? report.generatedAt : [lastValue, lastStorage, lastEnd].compactMap { $0 }.max() ?? report.createdAt
         return (max(0, end.timeIntervalSince(report.createdAt)), open)
     }
 

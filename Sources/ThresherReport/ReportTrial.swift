@@ -16,16 +16,20 @@ public struct ReportTrial: Sendable, Equatable {
     public var lastError: String?
     /// Checkpoints whose bytes are in the blob store now (what `thresher fetch` can give).
     public var storedCheckpoints: [ReportCheckpoint]
+    /// When the trial reached its terminal state; nil while it is open.
+    public var endedAt: Date?
 
     public init(id: Int64, index: Int, state: String, params: [(name: String, value: ReportValue)], curve: [CurvePoint],
-                bracket: Int? = nil, stop: ReportStop? = nil, lastError: String? = nil, storedCheckpoints: [ReportCheckpoint] = []) {
+                bracket: Int? = nil, stop: ReportStop? = nil, lastError: String? = nil, storedCheckpoints: [ReportCheckpoint] = [],
+                endedAt: Date? = nil) {
         self.id = id; self.index = index; self.state = state; self.params = params; self.curve = curve
         self.bracket = bracket; self.stop = stop; self.lastError = lastError; self.storedCheckpoints = storedCheckpoints
+        self.endedAt = endedAt
     }
 
     public static func == (a: ReportTrial, b: ReportTrial) -> Bool {
         a.id == b.id && a.index == b.index && a.state == b.state && a.curve == b.curve && a.bracket == b.bracket
-            && a.stop == b.stop && a.lastError == b.lastError && a.storedCheckpoints == b.storedCheckpoints
+            && a.stop == b.stop && a.lastError == b.lastError && a.storedCheckpoints == b.storedCheckpoints && a.endedAt == b.endedAt
             && a.params.map(\.name) == b.params.map(\.name) && a.params.map(\.value) == b.params.map(\.value)
     }
 

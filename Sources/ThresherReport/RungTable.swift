@@ -6,6 +6,7 @@
 /// thresholds are the distinct finite ones, ascending. No schedule, or one without rungs (the
 /// median rule), gives no rows.
 public struct RungTable: Sendable {
+    /// One rung of one bracket and what happened there.
     public struct Row: Sendable, Equatable {
         public var bracket: Int
         public var iteration: Int

@@ -7,6 +7,7 @@ import Foundation
 /// of one never stored (an abandoned upload) changes nothing, and so does a repeated entry; the
 /// series never goes below zero and has one point per change, in log order.
 public enum StorageSeries {
+    /// The bytes held just after one change.
     public struct Point: Sendable, Equatable {
         public var time: Date
         public var bytes: Int64

@@ -92,6 +92,7 @@ public struct ReportStorage: Sendable, Equatable {
 
 /// One checkpoint entering (`stored`) or leaving (`evicted`) the blob store.
 public struct StorageChange: Sendable, Equatable {
+    /// Entering or leaving the blob store.
     public enum Kind: String, Sendable, Equatable { case stored, evicted }
     public var time: Date
     public var checkpoint: Int64

@@ -40,7 +40,7 @@ public enum SweepReportReader {
                 stop: trial.decodedStopExplanation.map { stop($0, spec.earlyTerminate) }, lastError: trial.lastError,
                 storedCheckpoints: checkpoints.filter { $0.state == .stored }.map {
                     ReportCheckpoint(step: $0.step, bytes: $0.bytes, digest: $0.digest ?? "", metric: $0.metric)
-                }))
+                }, endedAt: trial.endedAt))
         }
 
         let counts = try store.trialCounts(sweep: id)

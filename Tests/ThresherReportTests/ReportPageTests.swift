@@ -91,6 +91,16 @@ final class ReportPageTests: XCTestCase {
         XCTAssertTrue(html.contains("0.3 — trial 1 (#0)"), "the header names the best trial")
     }
 
+    func testWallTimeEndsAtTheLastEventOfAFinishedSweep() {
+        var late = F.trial(1, "failed", [1])
+        late.endedAt = F.t0.addingTimeInterval(90)
+        XCTAssertEqual(ReportHeader(report: F.report([late, F.trial(2, "completed", [1, 2])])).wallTime().seconds, 90)
+        var open = F.report([F.trial(1, "running", [1])])
+        open.state = "active"
+        XCTAssertEqual(ReportHeader(report: open).wallTime().ongoing, true)
+        XCTAssertEqual(ReportHeader(report: open).wallTime().seconds, 3600, "an open sweep runs to the report's making")
+    }
+
     func testLongCurvesAreThinnedAndSaySo() {
         let long = F.trial(1, "completed", (0..<2000).map { 1 / Double($0 + 1) })
         let html = ReportPage(report: F.report([long])).html()

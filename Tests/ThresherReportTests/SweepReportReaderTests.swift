@@ -52,6 +52,7 @@ final class SweepReportReaderTests: XCTestCase {
         XCTAssertEqual(report.metric, "loss")
         XCTAssertEqual(report.logScaledParameters, ["lr"])
         XCTAssertEqual(report.trials.map(\.state), ["completed", "stopped"])
+        XCTAssertEqual(report.trials.map(\.endedAt), [at(8), at(9)])
         XCTAssertEqual(report.trials[0].curve.map(\.value), [0.9, 0.8, 0.7])
         XCTAssertEqual(report.trials[0].curve.map(\.storedAt), [at(2), at(4), at(4)], "the time each report was stored")
         XCTAssertEqual(report.trials[1].iterations, 1, "NaN is not an iteration")
