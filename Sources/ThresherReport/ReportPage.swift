@@ -25,8 +25,9 @@ public struct ReportPage: Sendable {
             hasValues ? curves.svg() : empty)
 
         body += section("Best so far against compute", """
-            The best \(metricName) found so far (\(report.goal.rawValue)) against the compute spent: the number of steps \
-            reported by all trials together, counted in the order the coordinator stored them. Dots mark improvements.
+            The best \(metricName) found so far (\(report.goal.rawValue)) against the compute spent: the training steps \
+            reported by all trials together (each value adds how far its trial's step advanced), counted in the order \
+            the coordinator stored the values. Dots mark improvements.
             """, hasValues ? BestSoFarChart(report: report).svg() : empty)
 
         let parallel = ParallelCoordinatesChart(report: report)

@@ -33,6 +33,18 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(improvements.map(\.value), [5, 4, 3, 1])
         XCTAssertEqual(improvements.map(\.compute), [1, 3, 4, 6])
         XCTAssertEqual(improvements.map(\.trial), [1, 1, 2, 2])
+        // Steps of 40 count as 40 each; a step redone after a resume adds nothing.
+        var jumps = F.trial(1, "completed", [])
+        jumps.curve = [40, 80, 80, 120].enumerated().map { CurvePoint(step: Int64($0.element), value: 1 - Double($0.offset) / 10,
+                                                                       storedAt: F.t0.addingTimeInterval(Double($0.offset))) }
+        let stepped = BestSoFarChart(report: F.report([jumps])).series()
+        XCTAssertEqual(stepped.improvements.map(\.compute), [40, 80, 80, 120])
+        XCTAssertEqual(stepped.total, 120)
+        var huge = F.trial(1, "completed", [])
+        huge.curve = [CurvePoint(step: .max, value: 1, storedAt: F.t0), CurvePoint(step: 5, value: 0.5, storedAt: F.t0)]
+        var other = F.trial(2, "completed", [])
+        other.curve = [CurvePoint(step: .max, value: 2, storedAt: F.t0.addingTimeInterval(1))]
+        XCTAssertEqual(BestSoFarChart(report: F.report([huge, other])).series().total, .max, "saturates instead of overflowing")
         let maximize = F.report([F.trial(1, "completed", [1, 3, 2])], goal: .maximize)
         XCTAssertEqual(BestSoFarChart(report: maximize).series().improvements.map(\.value), [1, 3])
     }
