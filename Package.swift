@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ThresherStore", targets: ["ThresherStore"]),
         .library(name: "ThresherWorker", targets: ["ThresherWorker"]),
         .library(name: "ThresherCoordinator", targets: ["ThresherCoordinator"]),
+        .library(name: "ThresherReport", targets: ["ThresherReport"]),
         // Built only by scripts/fuzz (with -sanitize=fuzzer); a plain build gives a replay
         // driver that runs the decoder (the sweep-file parser) over files given on the command line.
         .executable(name: "wire-fuzz", targets: ["WireFuzz"]),
@@ -65,11 +66,14 @@ let package = Package(
             dependencies: ["ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore",
                            .product(name: "Logging", package: "swift-log")]
         ),
+        // `thresher report`: a sweep's store read into a plain `SweepReport`, rendered as one
+        // self-contained HTML page (the renderer is pure: it reads nothing but that value).
+        .target(name: "ThresherReport", dependencies: ["ThresherStore", "ThresherSweep", "ThresherCoordinator", "ThresherWire"]),
         .executableTarget(
             name: "thresher",
             dependencies: [
                 "ThresherWire", "ThresherNet", "ThresherSweep", "ThresherEngine", "ThresherStore",
-                "ThresherCoordinator", "ThresherWorker",
+                "ThresherCoordinator", "ThresherWorker", "ThresherReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,10 +89,11 @@ let package = Package(
         .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"], resources: [.copy("Fixtures")]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
         .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker", "ThresherNet", "ThresherStore", "ThresherWire", "ThresherSweep",
-                                                           .product(name: "Yams", package: "Yams")],
+                                                           .product(name: "Yams", package: "Yams"), "ThresherReport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker", "ThresherNet", "ThresherWire"], resources: [.copy("Examples")]),
+        .testTarget(name: "ThresherReportTests", dependencies: ["ThresherReport", "ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherCoordinatorTests", dependencies: ["ThresherCoordinator", "ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore"]),
     ],
     swiftLanguageModes: [.v6]

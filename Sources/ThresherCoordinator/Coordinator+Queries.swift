@@ -1,6 +1,7 @@
 import Foundation
 import ThresherStore
 import ThresherSweep
+import ThresherWire
 
 /// One sweep's standing, for `thresher run`'s progress line and `thresher status`.
 public struct SweepProgress: Sendable, Equatable {
@@ -89,11 +90,24 @@ extension SweepProgress {
 
 }
 
+/// The sweep file a sweep was submitted with, as the store keeps it.
+public enum StoredSweepSpec {
+    /// The parsed sweep file of `sweep` (the stored text without its base-directory line).
+    public static func parse(_ sweep: Sweep) throws -> SweepSpec {
+        try SweepFileParser.parse(StoredSpec.split(sweep.spec).text, fileName: sweep.name).spec
+    }
+}
+
 /// Readable forms of what the store keeps for a trial, for `thresher status` and exports.
 public enum TrialText {
     /// The trial's parameters as JSON (`{"lr": 0.01, …}`, the file's order), from the stored form.
     public static func paramsJSON(_ stored: String) -> String? {
         StoredTrialParams.decode(stored)?.paramMap.map { PythonFormat.json(.map($0)) }
+    }
+
+    /// The trial's typed parameters (the file's order), from the stored form; nil if unreadable.
+    public static func params(_ stored: String) -> ParamMap? {
+        StoredTrialParams.decode(stored)?.paramMap
     }
 
     /// The human sentence of a stored stop explanation (its `message`), or the text as stored.

@@ -30,3 +30,17 @@ extension SweepStore {
         }
     }
 }
+
+/// When the coordinator stored each report, for ordering values across trials (`thresher report`).
+extension SweepStore {
+    /// The trial's stored reports' receive times by seq (the coordinator's clock at `appendReport`).
+    public func reportReceiveTimes(trial: Int64) throws -> [Int64: Date] {
+        try read { db in
+            var times: [Int64: Date] = [:]
+            for row in try Cached.rows(db, sql: "SELECT seq, receivedAt FROM metric_reports WHERE trialId = ?", arguments: [trial]) {
+                times[row[0]] = Date(timeIntervalSince1970: row[1])
+            }
+            return times
+        }
+    }
+}

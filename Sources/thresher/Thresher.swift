@@ -5,7 +5,7 @@ struct Thresher: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thresher",
         abstract: "Hyperparameter sweeps across Linux machines over NNG.",
-        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self, StatusCommand.self, StopCommand.self, ExportCommand.self, FetchCommand.self, Sweep.self, Train.self, Bench.self, Token.self]
+        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self, StatusCommand.self, StopCommand.self, ExportCommand.self, FetchCommand.self, ReportCommand.self, Sweep.self, Train.self, Bench.self, Token.self]
     )
 }
 
