@@ -7,9 +7,9 @@
 public struct ParallelCoordinatesChart: Sendable {
     public let report: SweepReport
     let width: Double = 960
-    let height: Double = 380
-    let top: Double = 40
-    let bottom: Double = 320
+    let height: Double = 392
+    let top: Double = 52
+    let bottom: Double = 332
 
     public init(report: SweepReport) { self.report = report }
 
@@ -66,10 +66,11 @@ public struct ParallelCoordinatesChart: Sendable {
             let x = xOf(i)
             svg += "<line class=\"axis\" x1=\"\(c(x))\" y1=\"\(c(top))\" x2=\"\(c(x))\" y2=\"\(c(bottom))\"/>"
             let kind: String = switch axis.kind { case .linear: "linear"; case .log: "log"; case .categorical: "categories" }
-            svg += "<text class=\"axis-title\" x=\"\(c(x))\" y=\"\(c(top - 22))\" text-anchor=\"middle\">\(HTMLText.escape(axis.name))</text>"
-            svg += "<text class=\"tick\" x=\"\(c(x))\" y=\"\(c(top - 8))\" text-anchor=\"middle\">\(kind)</text>"
+            svg += "<text class=\"axis-title\" x=\"\(c(x))\" y=\"\(c(top - 30))\" text-anchor=\"middle\">\(HTMLText.escape(axis.name))</text>"
+            svg += "<text class=\"tick\" x=\"\(c(x))\" y=\"\(c(top - 16))\" text-anchor=\"middle\">\(kind)</text>"
             for tick in axis.ticks() {
-                svg += "<text class=\"tick\" x=\"\(c(x - 5))\" y=\"\(c(tick.y + 4))\" text-anchor=\"end\">\(HTMLText.escape(String(tick.label.prefix(24))))</text>"
+                // A halo keeps the label readable over the trials' lines.
+                svg += "<text class=\"tick halo\" x=\"\(c(x - 5))\" y=\"\(c(tick.y + 4))\" text-anchor=\"end\">\(HTMLText.escape(String(tick.label.prefix(24))))</text>"
             }
         }
         svg += legend(ramp, y: bottom + 30)

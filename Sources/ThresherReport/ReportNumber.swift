@@ -34,6 +34,12 @@ public enum ReportNumber {
         return "\(s)s"
     }
 
+    /// `1.7%`, `0.03%`: a share with two significant digits; `-` when not finite.
+    public static func percent(_ fraction: Double) -> String {
+        guard fraction.isFinite else { return "-" }
+        return String(format: "%.2g%%", fraction * 100)
+    }
+
     /// An SVG coordinate: one decimal, never NaN or infinite (callers drop such points first;
     /// this clamps anything that slips through so the SVG stays valid).
     public static func coordinate(_ value: Double) -> String {

@@ -72,6 +72,7 @@ public struct ReportPage: Sendable {
         svg.chart{width:100%;height:auto;display:block;background:#fbfcfd;border:1px solid #e6eaee}
         .grid{stroke:#e6eaee;stroke-width:1}.axis{stroke:#5b6570;stroke-width:1}
         .tick{font-size:11px;fill:#4a535c}.axis-title{font-size:12px;fill:#1d232a}
+        .halo{paint-order:stroke;stroke:#fbfcfd;stroke-width:3px;stroke-linejoin:round}
         .curve{fill:none;stroke-width:1.3;stroke-linejoin:round}
         .ran .curve{stroke:#3b6ea5;opacity:.6}.stopped .curve{stroke:#9aa3ad;stroke-dasharray:4 3;opacity:.8}
         .failed .curve{stroke:#c62828;stroke-dasharray:1.5 2.5;stroke-width:1.6}.best .curve{stroke:#e67e00;stroke-width:3}

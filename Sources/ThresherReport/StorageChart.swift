@@ -3,8 +3,11 @@ import Foundation
 /// Checkpoint bytes held over the sweep's life against its retention budget.
 ///
 /// Guarantees: a step line of `StorageSeries`; the budget (`max_bytes`) is a dashed line labelled
-/// with its size and always inside the y range; a sweep without a budget, or without stored
-/// checkpoints, says so in text instead of drawing an empty frame.
+/// with its size inside the y range when the peak uses at least a quarter of it — a budget far
+/// above use would flatten the line against the axis, so then the chart is scaled to the data and
+/// a label at its top says the budget is off the scale and what share of it the peak used; a
+/// sweep without a budget, or without stored checkpoints, says so in text instead of drawing an
+/// empty frame.
 public struct StorageChart: Sendable {
     public let report: SweepReport
 
@@ -26,7 +29,9 @@ public struct StorageChart: Sendable {
         let origin = report.createdAt
         let times = [0] + points.map { $0.time.timeIntervalSince(origin) }
         var bytes = points.map { Double($0.bytes) } + [0]
-        if let budget = report.storage.maxBytes { bytes.append(Double(budget)) }
+        let peak = bytes.max() ?? 0
+        let budgetOnScale = report.storage.maxBytes.map { Double($0) <= 4 * peak } ?? false
+        if budgetOnScale, let budget = report.storage.maxBytes { bytes.append(Double(budget)) }
         let frame = ChartFrame(height: 300, xValues: times, yValues: bytes)
         var svg = frame.open(title: "Checkpoint bytes stored over time against the budget",
                              xTitle: "time since the sweep was created", yTitle: "bytes stored",
@@ -42,7 +47,11 @@ public struct StorageChart: Sendable {
         }
         svg += "<path class=\"storage\" d=\"\(path.d)\"/>"
         let c = ReportNumber.coordinate
-        if let budget = report.storage.maxBytes {
+        if let budget = report.storage.maxBytes, !budgetOnScale {
+            let share = ReportNumber.percent(peak / Double(budget))
+            svg += "<text class=\"budget-label halo\" x=\"\(c(frame.width - frame.right - 4))\" y=\"\(c(frame.top + 12))\" text-anchor=\"end\">"
+                + "budget \(ReportNumber.bytes(budget)) ↑ off the scale: the peak used \(share) of it</text>"
+        } else if let budget = report.storage.maxBytes {
             let y = frame.y(Double(budget))
             svg += "<line class=\"budget\" x1=\"\(c(frame.left))\" y1=\"\(c(y))\" x2=\"\(c(frame.width - frame.right))\" y2=\"\(c(y))\">"
             svg += "<title>budget \(ReportNumber.bytes(budget))</title></line>"

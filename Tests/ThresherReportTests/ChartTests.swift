@@ -127,7 +127,11 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(StorageSeries.points(changes).map(\.bytes), [100, 150, 50],
                        "repeats and evictions of never-stored checkpoints change nothing")
         let withBudget = StorageChart(report: F.report([], storage: ReportStorage(maxBytes: 1000, changes: changes))).html()
-        XCTAssertTrue(withBudget.contains("class=\"budget\"") && withBudget.contains("budget 1000 B"))
+        // A peak of 150 B uses 15% of 1000 B: the chart keeps to the data and says where the budget is.
+        XCTAssertFalse(withBudget.contains("class=\"budget\""), withBudget)
+        XCTAssertTrue(withBudget.contains("budget 1000 B ↑ off the scale: the peak used 15% of it"), withBudget)
+        let near = StorageChart(report: F.report([], storage: ReportStorage(maxBytes: 500, changes: changes))).html()
+        XCTAssertTrue(near.contains("class=\"budget\"") && near.contains("budget 500 B") && !near.contains("off the scale"), near)
         let noBudget = StorageChart(report: F.report([], storage: ReportStorage(changes: changes))).html()
         XCTAssertTrue(noBudget.contains("no storage budget"))
         XCTAssertFalse(noBudget.contains("class=\"budget\""))
