@@ -32,6 +32,8 @@ public actor Coordinator {
     /// Verdicts waiting for the next Ack to the worker holding the trial (keyed by worker id).
     var pendingVerdicts: [String: [TrialVerdict]] = [:]
     var counters = CoordinatorStatistics()
+    /// Assignments per second over the last few seconds, for the metrics endpoint.
+    var dispatchWindow = DispatchRateWindow()
     /// Blob files to delete once the batch that evicted their rows has committed (see `evict`).
     var blobDeletionsAfterCommit: [String] = []
     var uploadAbortsAfterCommit: [String] = []
@@ -125,6 +127,7 @@ public actor Coordinator {
     /// Answers one request of an authenticated worker or client. Never throws, never traps.
     public func handle(session: WorkerSession, message: Message) -> Message {
         let worker = session.workerID
+        counters.requests[message.type, default: 0] += 1
         do {
             // Client requests (and the roles check) live in Coordinator+Clients.swift.
             if let reply = try handleClientRequest(session: session, message) { return reply }
@@ -230,6 +233,8 @@ public actor Coordinator {
            checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {
             resume = ResumePoint(step: checkpoint.step, digest: digest, byteCount: UInt64(max(0, checkpoint.bytes)))
         }
+        counters.trialsDispatched += 1
+        dispatchWindow.record(at: options.clock())
         return .assign(Assign(sweepID: UInt64(bitPattern: trial.sweepId), trialID: UInt64(bitPattern: trial.id),
                               leaseEpoch: UInt64(bitPattern: assignment.lease.epoch), params: params, run: run, resumeFrom: resume))
     }

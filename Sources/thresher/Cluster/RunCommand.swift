@@ -39,6 +39,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat before a worker's trials go back to the queue.")
     var leaseTimeout: Double = 15
 
+    @Option(help: ArgumentHelp(MetricsFlag.help, valueName: "HOST:PORT"))
+    var metricsListen: String?
+
     func validate() throws {
         guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1...256, got \(workers)") }
         guard best >= 0 else { throw ValidationError("--best must be 0 or more") }
@@ -61,6 +64,8 @@ struct RunCommand: AsyncParsableCommand {
 
     private func runSweep() async throws {
         // Every problem (of the file or of a --set) at its place, exit 2, before anything starts.
+        let startTime = Date()
+        let metricsAddress = try MetricsFlag.parse(metricsListen)
         let effective = try SweepFileLoader.load(file, overrides: overrides.values)
         let spec = effective.parsed.spec
         try Self.checkEngineFiles(spec.thresher.engine, sweepFile: file)
@@ -84,6 +89,13 @@ struct RunCommand: AsyncParsableCommand {
             throw error
         }
         let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: [url], token: token)
+        let metrics: MetricsEndpoint?
+        do { metrics = try MetricsFlag.start(metricsAddress, server: server, startTime: startTime) } catch {
+            server.close()
+            try? await coordinator.close()
+            throw error
+        }
+        defer { metrics?.close() }
         let pool = try LocalWorkerPool(count: workers, url: url, tokenFile: tokenPath, folder: folder)
         StandardError.write(["sweep \(sweepID) (\(name)) in \(folder); \(workers) local worker\(workers == 1 ? "" : "s")"])
 
@@ -103,6 +115,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         display.finish(last, rows: try rows())
         pool.stop()
+        metrics?.close()
         server.close()
         if interrupted.isSet {
             try await coordinator.close()
