@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "ThresherSweepTests", dependencies: ["ThresherSweep", "ThresherWire"]),
         .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"], resources: [.copy("Fixtures")]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
-        .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker", "ThresherNet", "ThresherStore", "ThresherWire", "ThresherSweep"],
+        .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker", "ThresherNet", "ThresherStore", "ThresherWire", "ThresherSweep",
+                                                           "ThresherCoordinator"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker", "ThresherNet", "ThresherWire"], resources: [.copy("Examples")]),
