@@ -154,6 +154,39 @@ final class MetricsEndpointTests: XCTestCase {
         XCTAssertEqual(Int(text), samples, "prometheus_client read another number of samples")
     }
 
+    /// `thresher run --metrics-listen`: the embedded coordinator serves the same endpoint while
+    /// the sweep runs, and the run ends as usual.
+    func testRunServesMetricsWhileTheSweepRuns() throws {
+        let folder = NSTemporaryDirectory() + "thresher-metrics-run-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        try #"""
+            method: grid
+            metric: {name: loss, goal: minimize}
+            command: [/bin/sh, -c, 'sleep 2; echo "{\"step\": 1, \"loss\": ${1#a=}}" >> "$THRESHER_METRICS_FILE"', sh, "${args_no_hyphens}"]
+            parameters:
+              a: {values: [1, 2]}
+            """#.write(toFile: folder + "/two.yaml", atomically: true, encoding: .utf8)
+        let log = folder + "/run.log"
+        let run = try ThresherProcess.spawn(["run", "two.yaml", "--workers", "2", "--state", folder + "/state", "--best", "0",
+                                             "--metrics-listen", "127.0.0.1:0"], in: folder, log: log, for: self)
+        var port: UInt16?
+        let deadline = Date().addingTimeInterval(60)
+        while port == nil && Date() < deadline && run.isRunning {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            port = text.split(separator: "\n").first { $0.hasPrefix("metrics on http://127.0.0.1:") }
+                .flatMap { UInt16($0.dropFirst("metrics on http://127.0.0.1:".count).prefix { $0.isNumber }) }
+            if port == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let scraped = try PrometheusTextReader(try HTTPProbe.get(port: try XCTUnwrap(port, "no metrics line")).body)
+        XCTAssertEqual(scraped.value("thresher_sweeps", ["state": "active"]), 1)
+        XCTAssertEqual(scraped.value("thresher_sweep_trials_planned", ["sweep": "two", "sweep_id": "1"]), 2)
+        run.waitUntilExit()
+        XCTAssertEqual(run.terminationStatus, 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        // The endpoint closed with the run.
+        XCTAssertThrowsError(try HTTPProbe.connect(port: try XCTUnwrap(port)))
+    }
+
     func testABadMetricsAddressIsRefusedNamingTheFlag() throws {
         let folder = NSTemporaryDirectory() + "thresher-metrics-\(UUID().uuidString.prefix(8))"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
