@@ -39,7 +39,7 @@ public final class CoordinatorMetrics: Sendable {
         out.family("thresher_build_info", .gauge, help: "Always 1; the labels name this build's release and wire protocol version.")
         out.sample("thresher_build_info", ["version": Self.version,
                                            "wire_protocol": "\(FrameHeader.currentMajorVersion).\(FrameHeader.currentMinorVersion)"], 1)
-        out.family("process_start_time_seconds", .gauge, help: "When this coordinator process started, in seconds since 1970.")
+        out.family("process_start_time_seconds", .gauge, help: "When this coordinator process started (its command began), in seconds since 1970.")
         out.sample("process_start_time_seconds", [:], startTime.timeIntervalSince1970)
         renderTrials(gauges, snapshot: snapshot, into: &out)
         renderCheckpoints(gauges, statistics: snapshot.statistics, into: &out)

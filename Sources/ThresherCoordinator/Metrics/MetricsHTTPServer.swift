@@ -20,6 +20,8 @@ import Synchronization
 /// - `render` runs on the server's thread, one request at a time; a thrown error is answered 500.
 /// - `close()` stops the thread and closes every socket; it waits for the thread to end.
 public final class MetricsHTTPServer: Sendable {
+    /// What one client may take: the request head's size, the time to send it (and to read the
+    /// response), and the connections held at once.
     public struct Limits: Sendable {
         public var headerBytes = 8192
         public var readTimeout: Duration = .seconds(5)
