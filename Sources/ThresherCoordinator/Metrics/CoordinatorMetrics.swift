@@ -128,7 +128,7 @@ public final class CoordinatorMetrics: Sendable {
             out.sample("thresher_frames_rejected_total", ["reason": reason], Double(network.framesRejected[reason] ?? 0))
         }
         out.family("thresher_handshakes_rejected_total", .counter, help: "Handshakes refused, by reason (badProof: wrong token).")
-        for reason in Self.names(known: RejectReason.allCases.map { "\($0)" }, seen: network.handshakesRejected) {
+        for reason in Self.names(known: Self.rejectReasons, seen: network.handshakesRejected) {
             out.sample("thresher_handshakes_rejected_total", ["reason": reason], Double(network.handshakesRejected[reason] ?? 0))
         }
         out.family("thresher_unauthenticated_requests_total", .counter, help: "Requests on connections that had not completed the handshake.")
@@ -137,12 +137,12 @@ public final class CoordinatorMetrics: Sendable {
 
     private func renderRequests(_ s: CoordinatorStatistics, into out: inout PrometheusText) {
         out.family("thresher_requests_total", .counter, help: "Requests of authenticated sessions the coordinator handled, by message type.")
-        for kind in Self.requestKinds {
-            out.sample("thresher_requests_total", ["kind": "\(kind)"], Double(s.requests[kind] ?? 0))
+        for (kind, name) in Self.requestKinds {
+            out.sample("thresher_requests_total", ["kind": name], Double(s.requests[kind] ?? 0))
         }
         out.family("thresher_requests_refused_total", .counter,
                    help: "Requests the coordinator answered with Error, by code (staleLease: a lost worker's late message).")
-        for reason in Self.names(known: ErrorCode.allCases.map { "\($0)" }, seen: s.rejected) {
+        for reason in Self.names(known: Self.errorCodes, seen: s.rejected) {
             out.sample("thresher_requests_refused_total", ["reason": reason], Double(s.rejected[reason] ?? 0))
         }
     }
@@ -169,9 +169,14 @@ public final class CoordinatorMetrics: Sendable {
         out.sample("thresher_durability_failed", [:], server.durabilityFailure == nil ? 0 : 1)
     }
 
-    /// The message types a session sends as requests after the handshake.
-    static let requestKinds: [MessageType] = [.requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed,
-                                              .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead]
+    /// The message types a session sends as requests after the handshake, with their label values.
+    /// Names are made once: describing an enum case goes through runtime reflection.
+    static let requestKinds: [(MessageType, String)] = [
+        MessageType.requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed,
+        .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead,
+    ].map { ($0, "\($0)") }
+    static let errorCodes = ErrorCode.allCases.map { "\($0)" }
+    static let rejectReasons = RejectReason.allCases.map { "\($0)" }
 
     static func labels(_ sweep: SweepStore.SweepLabel) -> [(key: String, value: String)] {
         [("sweep", sweep.name), ("sweep_id", String(sweep.id))]
