@@ -61,7 +61,14 @@ final class ConnectionLoop: @unchecked Sendable {
     private func acceptAll() {
         while true {
             let fd = accept(listener, nil, nil)
-            guard fd >= 0 else { return }  // EAGAIN: none left; anything else: try again next poll
+            guard fd >= 0 else {
+                // Out of descriptors or memory: the connection stays queued and poll would report
+                // it again at once. Free our oldest, or pause, rather than spin on it.
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    if connections.isEmpty { usleep(100_000) } else { close(connections.removeFirst().fd) }
+                }
+                return  // EAGAIN: none left
+            }
             MetricsHTTPServer.makeNonBlocking(fd)
             if connections.count >= max(1, limits.connections) {
                 // The oldest has had the longest to send its request; a real scraper sends at once.
