@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "ThresherEngineTests", dependencies: ["ThresherEngine"], resources: [.copy("Fixtures")]),
         // Runs the built `thresher` executable as a user would and checks exit codes and output.
         .testTarget(name: "ThresherCLITests", dependencies: ["thresher", "ThresherWorker", "ThresherNet", "ThresherStore", "ThresherWire", "ThresherSweep",
-                                                           .product(name: "Yams", package: "Yams"), "ThresherReport"],
+                                                           .product(name: "Yams", package: "Yams"), "ThresherReport", "ThresherCoordinator"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker", "ThresherNet", "ThresherWire"], resources: [.copy("Examples")]),

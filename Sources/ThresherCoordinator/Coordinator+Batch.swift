@@ -48,6 +48,8 @@ extension Coordinator {
         let clock = ContinuousClock()
         let start = clock.now
         var decided = start
+        // Counters of stored things must match the store: a failed commit takes back the batch's.
+        let (pointsBefore, dispatchedBefore, windowBefore) = (counters.metricPointsIngested, counters.trialsDispatched, dispatchWindow)
         do {
             try store.batch(deferringSync: deferringSync) {
                 for request in requests {
@@ -79,6 +81,7 @@ extension Coordinator {
             blobDeletionsAfterCommit.removeAll()
             uploadAbortsAfterCommit.removeAll()
             rebuildAfterFailedCommit()
+            (counters.metricPointsIngested, counters.trialsDispatched, dispatchWindow) = (pointsBefore, dispatchedBefore, windowBefore)
             if clockFrozenAt == nil {
                 clockFrozenAt = options.clock()
                 options.logger.warning("commits fail: leases stand still until a commit succeeds again")

@@ -34,8 +34,9 @@ extension Coordinator {
             let uploads = try store.checkpoints(trial: trialID).filter { $0.state == .uploading && steps.contains($0.step) }
                 .map { TrialVerdict(trialID: report.trialID, verdict: .upload(step: $0.step)) }
             return .ack(Ack(ackedSeq: try ackedSeq(trialID), verdicts: uploads + takeVerdicts(worker: worker)))
-        case .stored:
+        case .stored(let stored):
             counters.reportsStored += 1
+            counters.metricPointsIngested += stored
         }
         // Checkpoints first, while the lease is certainly live: a trial the policy is about to stop
         // may still hold one of the sweep's best checkpoints (its upload is accepted after the stop).

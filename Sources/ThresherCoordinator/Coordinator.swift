@@ -34,6 +34,8 @@ public actor Coordinator {
     var counters = CoordinatorStatistics()
     /// One `LiveBoard` per sweep a client asked the status of (StatusRequest).
     var statusBoards: [Int64: LiveBoard] = [:]
+    /// Assignments per second over the last few seconds, for the metrics endpoint.
+    var dispatchWindow = DispatchRateWindow()
     /// Blob files to delete once the batch that evicted their rows has committed (see `evict`).
     var blobDeletionsAfterCommit: [String] = []
     var uploadAbortsAfterCommit: [String] = []
@@ -127,6 +129,7 @@ public actor Coordinator {
     /// Answers one request of an authenticated worker or client. Never throws, never traps.
     public func handle(session: WorkerSession, message: Message) -> Message {
         let worker = session.workerID
+        counters.requests[message.type, default: 0] += 1
         do {
             // Client requests (and the roles check) live in Coordinator+Clients.swift.
             if let reply = try handleClientRequest(session: session, message) { return reply }
@@ -232,6 +235,8 @@ public actor Coordinator {
            checkpoint.state == .stored, let hex = checkpoint.digest, let digest = Self.digest(hex: hex) {
             resume = ResumePoint(step: checkpoint.step, digest: digest, byteCount: UInt64(max(0, checkpoint.bytes)))
         }
+        counters.trialsDispatched += 1
+        dispatchWindow.record(at: options.clock())
         return .assign(Assign(sweepID: UInt64(bitPattern: trial.sweepId), trialID: UInt64(bitPattern: trial.id),
                               leaseEpoch: UInt64(bitPattern: assignment.lease.epoch), params: params, run: run, resumeFrom: resume))
     }

@@ -52,6 +52,12 @@ public enum CoordinatorError: Error, Sendable, CustomStringConvertible {
 public struct CoordinatorStatistics: Sendable, Equatable {
     public var rejected: [String: Int] = [:]
     public var reportsStored = 0
+    /// Points (values) stored from those reports, checkpoint-size announcements included.
+    public var metricPointsIngested = 0
+    /// Assignments handed out (a trial assigned again after a lost lease counts again).
+    public var trialsDispatched = 0
+    /// Requests of authenticated sessions handed to the coordinator, by message type.
+    public var requests: [MessageType: Int] = [:]
     public var reportsDuplicate = 0
     public var stopsDecided = 0
     public var uploadsRequested = 0

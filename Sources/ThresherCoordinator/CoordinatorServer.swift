@@ -47,6 +47,8 @@ public final class CoordinatorServer: Sendable {
 
     /// How the server's WAL syncs went (the other half of group commit; see `DurabilityGate`).
     public var durability: DurabilityFigures { gate.figures }
+    /// Why every request is refused, once a WAL sync has failed (nil while the disk is healthy).
+    public var durabilityFailure: String? { gate.failure }
 
     /// Seconds as a Duration, clamped to 1 ms … 1 day so a bad setting cannot trap the conversion.
     static func duration(_ seconds: TimeInterval) -> Duration {

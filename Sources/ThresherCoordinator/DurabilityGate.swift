@@ -107,9 +107,8 @@ final class DurabilityGate: Sendable {
             try store.syncWriteAheadLog()
             let elapsed = clock.now - start
             state.withLock { s in
-                s.figures.syncs += 1
                 s.figures.batchesReleased += held.count
-                s.figures.syncSeconds += Coordinator.seconds(elapsed)
+                s.figures.record(sync: Coordinator.seconds(elapsed))
             }
         } catch {
             let failure = "the coordinator's disk failed to make its decisions durable (\(error)); restart it"
@@ -140,11 +139,23 @@ public struct DurabilityFigures: Sendable, Equatable {
     public var batchesReleased = 0
     /// Wall time inside `fdatasync`, summed over syncs.
     public var syncSeconds = 0.0
+    /// Syncs by duration: `syncBuckets[i]` counts those of at most `syncBucketBounds[i]` seconds
+    /// (not cumulative; the metrics endpoint sums them into Prometheus' cumulative buckets).
+    /// Longer syncs are in `syncs` only.
+    public var syncBuckets = [Int](repeating: 0, count: DurabilityFigures.syncBucketBounds.count)
+    public static let syncBucketBounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
     public init(syncs: Int = 0, batchesReleased: Int = 0, syncSeconds: Double = 0) {
         self.syncs = syncs
         self.batchesReleased = batchesReleased
         self.syncSeconds = syncSeconds
+    }
+
+    /// Counts one sync of `seconds`.
+    mutating func record(sync seconds: Double) {
+        syncs += 1
+        syncSeconds += seconds
+        if let bucket = Self.syncBucketBounds.firstIndex(where: { seconds <= $0 }) { syncBuckets[bucket] += 1 }
     }
 
     /// One line for the log, e.g. "WAL syncs 812, mean sync 0.410 ms, batches per sync 1.37".

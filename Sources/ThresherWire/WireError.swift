@@ -53,6 +53,17 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A value is too large to be represented on the wire (a length over 2^32 - 1).
     case valueTooLarge(field: String, count: Int)
 
+    /// Every `reasonName`, from one value of each case (so the names come from the same switch):
+    /// the metrics endpoint reports each at 0 before its first occurrence.
+    public static let reasonNames: [String] = [
+        WireError.truncated(needed: 0, available: 0), .badMagic(0), .unsupportedVersion(major: 0, minor: 0),
+        .unknownMessageType(0), .unknownFlags(0), .frameTooLarge(byteCount: 0, limit: 0), .checksumMismatch(expected: 0, actual: 0),
+        .trailingBytes(count: 0), .decompressedTooLarge(declared: 0, limit: 0), .decompressionFailed(reason: ""),
+        .decompressedSizeMismatch(declared: 0, actual: 0), .invalidUTF8(field: ""), .invalidBool(field: "", value: 0),
+        .unknownEnumValue(field: "", value: 0), .countExceedsInput(field: "", count: 0, remaining: 0), .duplicateMapKey(""),
+        .nestingTooDeep(limit: 0), .metricNameIndexOutOfRange(index: 0, nameCount: 0), .valueTooLarge(field: "", count: 0),
+    ].map(\.reasonName)
+
     /// A short, stable name for the case (`"checksumMismatch"`, `"truncated"`, ...), without
     /// its values: suitable as a metrics label or a log key.
     public var reasonName: String {

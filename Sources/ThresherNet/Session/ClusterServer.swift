@@ -68,6 +68,9 @@ public final class ClusterServer: Sendable {
     /// Number of connections that completed the handshake and are still open.
     public var authenticatedSessions: Int { sessions.authenticatedCount }
 
+    /// Sessions active now: authenticated, connection open, a request within the lease timeout.
+    public var activeSessions: ActiveSessions { sessions.activeSessions() }
+
     /// Receives events (handshakes, rejections); called on transport threads, keep it short.
     public func onEvent(_ sink: @escaping @Sendable (ServerEvent) -> Void) {
         eventSink.withLock { $0 = sink }

@@ -1,5 +1,16 @@
 import ThresherWire
 
+/// The sessions a `ClusterServer` counts as active at one moment (see `activeSessions`):
+/// authenticated, on an open connection, and heard from within the lease timeout.
+public struct ActiveSessions: Sendable, Equatable {
+    /// Sessions whose Hello declared at least one trial slot, and the slots they declared.
+    public var workers = 0
+    public var workerSlots = 0
+    /// Sessions without slots (`thresher status`, `submit`, … connections).
+    public var clients = 0
+    public init() {}
+}
+
 /// Counters a `ClusterServer` keeps; `thresher coordinator` prints `summary` when it stops.
 ///
 /// Every rejected input is counted under a stable reason name, so an operator can tell a

@@ -110,6 +110,24 @@ final class SessionTable: Sendable {
         }
     }
 
+    /// Authenticated sessions on open connections that sent a request within the lease timeout
+    /// (a live worker heartbeats several times per timeout), split into those holding trial slots
+    /// and those without (clients).
+    func activeSessions(now: ContinuousClock.Instant = .now) -> ActiveSessions {
+        state.withLock { s in
+            var active = ActiveSessions()
+            for case .authenticated(let session, let lastSeen) in s.pipes.values where now - lastSeen < livenessWindow {
+                if session.slots > 0 {
+                    active.workers += 1
+                    active.workerSlots += Int(session.slots)
+                } else {
+                    active.clients += 1
+                }
+            }
+            return active
+        }
+    }
+
     var authenticatedCount: Int {
         state.withLock { s in
             s.pipes.values.reduce(0) { n, st in if case .authenticated = st { n + 1 } else { n } }

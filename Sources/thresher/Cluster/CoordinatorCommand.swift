@@ -34,6 +34,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat before a worker's trials go back to the queue.")
     var leaseTimeout: Double = 15
 
+    @Option(help: ArgumentHelp(MetricsFlag.help, valueName: "HOST:PORT"))
+    var metricsListen: String?
+
     @Option(help: "Runs a trial gets before it is marked failed: each failure or lost lease uses one (applies to trials enqueued from now on).")
     var maxAttempts: Int = 3
 
@@ -46,7 +49,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup var tls: TLSFlags
 
     func run() async throws {
+        let startTime = Date()
         do {
+            let metricsAddress = try MetricsFlag.parse(metricsListen)
             // 0700, as Coordinator makes it: the state is the owner's alone.
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -61,8 +66,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
             }
             let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: listen, token: token,
                                                serverOptions: ClusterServerOptions(transport: TransportOptions(tls: tlsConfiguration)))
+            let metrics: MetricsEndpoint?
+            do { metrics = try MetricsFlag.start(metricsAddress, server: server, startTime: startTime) } catch {
+                server.close()
+                try? await coordinator.close()
+                throw error
+            }
             StandardError.write(["coordinator listening on \(listen.joined(separator: ", ")); state \(state); token from \(tokenSource)"])
             await SignalWait.untilInterrupted()
+            metrics?.close()
             server.close()
             let statistics = await coordinator.statistics
             try await coordinator.close()

@@ -42,6 +42,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "JSON lines on stdout instead of the table: trial and progress events, then one finished event.")
     var json = false
 
+    @Option(help: ArgumentHelp(MetricsFlag.help, valueName: "HOST:PORT"))
+    var metricsListen: String?
+
     func validate() throws {
         guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1...256, got \(workers)") }
         guard best >= 0 else { throw ValidationError("--best must be 0 or more") }
@@ -64,6 +67,8 @@ struct RunCommand: AsyncParsableCommand {
 
     private func runSweep() async throws {
         // Every problem (of the file or of a --set) at its place, exit 2, before anything starts.
+        let startTime = Date()
+        let metricsAddress = try MetricsFlag.parse(metricsListen)
         let effective = try SweepFileLoader.load(file, overrides: overrides.values)
         let spec = effective.parsed.spec
         try Self.checkEngineFiles(spec.thresher.engine, sweepFile: file)
@@ -91,6 +96,13 @@ struct RunCommand: AsyncParsableCommand {
         serverOptions.logger = Logger(label: "thresher.net") { FileLogHandler(label: $0, sink: log) }
         let server = try CoordinatorServer(coordinator: coordinator, options: options, listen: [url], token: token,
                                            serverOptions: serverOptions)
+        let metrics: MetricsEndpoint?
+        do { metrics = try MetricsFlag.start(metricsAddress, server: server, startTime: startTime) } catch {
+            server.close()
+            try? await coordinator.close()
+            throw error
+        }
+        defer { metrics?.close() }
         let pool = try LocalWorkerPool(count: workers, url: url, tokenFile: tokenPath, folder: folder)
         StandardError.write(["sweep \(sweepID) (\(name)) in \(folder); \(workers) local worker\(workers == 1 ? "" : "s"); log \(log.path)"])
 
@@ -107,6 +119,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         display.finish(last, rows: rows)
         pool.stop()
+        metrics?.close()
         server.close()
         if interrupted.isSet {
             try await coordinator.close()
