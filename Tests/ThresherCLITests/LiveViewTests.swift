@@ -28,6 +28,7 @@ final class LiveViewTests: XCTestCase {
         XCTAssertTrue(last.contains("r1/2") || last.contains("r2/2"), "hyperband bands 3 and 9 reached: \(last)")
         XCTAssertTrue(run.stdout.contains("\u{1B}[?25h"), "the cursor comes back")
         XCTAssertTrue(run.stdout.contains("checkpoint 1: "), run.stdout)
+        XCTAssertTrue(run.stdout.contains("report: "), run.stdout)
     }
 
     func testAScriptGetsJSONEvents() throws {
@@ -50,5 +51,9 @@ final class LiveViewTests: XCTestCase {
         XCTAssertEqual(checkpoint["trial"] as? Int, best["trial"] as? Int)
         XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(checkpoint["path"] as? String)))
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/coordinator.log"), "the coordinator's log is in the state folder")
+        // The sweep's report is written beside its state at the end.
+        XCTAssertEqual(finished["report"] as? String, folder + "/report.html")
+        let page = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        XCTAssertTrue(page.contains("<svg") && page.contains("command-trial"), String(page.prefix(300)))
     }
 }

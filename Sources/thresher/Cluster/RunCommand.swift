@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ThresherCoordinator
 import ThresherNet
+import ThresherReport
 import ThresherStore
 import ThresherWire
 
@@ -18,7 +19,8 @@ struct RunCommand: AsyncParsableCommand {
         the sweep. With --set, the overridden file is the sweep (default state thresher-runs/NAME-set-DIGEST): \
         the same command continues it, and a state folder holding the sweep with other text is refused. Workers are `thresher worker` processes (one trial slot each) talking to the \
         coordinator over ipc:// with a token kept in the state folder. At the end the --best checkpoints \
-        are written to STATE/best/ as safetensors files with JSON sidecars.
+        are written to STATE/best/ as safetensors files with JSON sidecars, and the sweep's report (as \
+        `thresher report` writes it) to STATE/report.html.
         """
     )
 
@@ -133,9 +135,23 @@ struct RunCommand: AsyncParsableCommand {
             throw CLIError("every local worker exited before the sweep finished; see \(folder)/workers/*.log")
         }
         let fetched = best > 0 ? try await coordinator.fetchBest(sweep: sweepID, count: best, into: folder + "/best") : []
+        let report = Self.writeReport(store: coordinator.sweepStore, sweep: sweepID, to: folder + "/report.html")
         try await coordinator.close()
-        if json { return print(Self.finishedEvent(last, fetched: fetched, folder: folder)) }
-        print(Self.summary(last, fetched: fetched))
+        if json { return print(Self.finishedEvent(last, fetched: fetched, folder: folder, report: report)) }
+        print(Self.summary(last, fetched: fetched) + (report.map { "\nreport: \($0)" } ?? ""))
+    }
+
+    /// The sweep's `thresher report` page beside its state, or nil (said on stderr) when it cannot
+    /// be written: the sweep's result stands without it.
+    static func writeReport(store: SweepStore, sweep: Int64, to path: String) -> String? {
+        do {
+            let report = try SweepReportReader.read(store: store, sweep: sweep, now: Date())
+            try ReportCommand.writeAtomically(Data(ReportPage(report: report).html().utf8), to: path)
+            return path
+        } catch {
+            StandardError.write(["warning: the report was not written (\(error)); `thresher report` can write it later"])
+            return nil
+        }
     }
 
     /// The engine block's data and embeddings must exist here (the workers are local): a missing
@@ -161,10 +177,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The last JSON line of `--json`: the sweep's end, its best trial and the checkpoints written.
-    static func finishedEvent(_ p: SweepProgress, fetched: [FetchedCheckpoint], folder: String) -> String {
+    static func finishedEvent(_ p: SweepProgress, fetched: [FetchedCheckpoint], folder: String, report: String?) -> String {
         var event: [String: Any] = ["event": "finished", "sweep": p.sweepID, "name": p.name, "state": p.state.rawValue,
                                     "counts": Dictionary(uniqueKeysWithValues: p.counts.map { ($0.key.rawValue, $0.value) }),
                                     "metric": p.metric, "state_folder": folder]
+        if let report { event["report"] = report }
         if let best = p.best { event["best"] = ["trial": best.trial, "step": best.step, "value": best.value] }
         event["checkpoints"] = fetched.map { f -> [String: Any] in
             var entry: [String: Any] = ["rank": f.rank, "path": f.path, "trial": f.trialID, "step": f.step]

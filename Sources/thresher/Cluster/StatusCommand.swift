@@ -61,7 +61,11 @@ struct StatusCommand: AsyncParsableCommand {
                 } else {
                     let text = json ? documentText : StatusText.render(document)
                     if text != last {
-                        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                        // On a terminal, cut to its size: a wrapped or scrolled line breaks the redraw in place.
+                        let size = ProgressDisplay.terminalSize()
+                        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(max(1, size.rows - 1))
+                            .map { $0.replacingOccurrences(of: "\t", with: "  ") }  // a tab's width depends on the column
+                            .map { $0.count <= size.columns ? $0 : String($0.prefix(max(1, size.columns - 1))) + "…" }
                         // Unbuffered, so a pipe sees each view as it is drawn.
                         FileHandle.standardOutput.write(Data((display.mode == .table ? display.frame(lines) : text + "\n").utf8))
                         last = text
