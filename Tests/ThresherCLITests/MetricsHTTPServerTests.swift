@@ -5,6 +5,7 @@ import Foundation
 import Synchronization
 import ThresherCoordinator
 import XCTest
+import ThresherSweep
 
 /// The metrics endpoint's HTTP server on its own, over real loopback sockets: routes and status
 /// codes, and that no malformed, oversized, slow or numerous request crashes it or keeps a
@@ -68,7 +69,7 @@ final class MetricsHTTPServerTests: XCTestCase {
             XCTAssertEqual(try HTTPProbe.exchange(port: port, bytes).status, 400, "\(bytes)")
         }
         // Seeded random bytes followed by a blank line: always a response, never a crash.
-        var generator = SplitMixRandom(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         for _ in 0 ..< 50 {
             let bytes = (0 ..< Int.random(in: 1 ... 300, using: &generator)).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
             let reply = try HTTPProbe.exchange(port: port, bytes + [0x0D, 0x0A, 0x0D, 0x0A])
@@ -189,18 +190,5 @@ final class MetricsHTTPServerTests: XCTestCase {
             "# TYPE x histogram\nx_bucket{le=\"1\"} 2\nx_bucket{le=\"+Inf\"} 1\nx_sum 1\nx_count 1\n",  // not cumulative
         ]
         for text in bad { XCTAssertThrowsError(try PrometheusTextReader(text), text) }
-    }
-}
-
-/// SplitMix64: a seeded generator for the random-garbage requests.
-struct SplitMixRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

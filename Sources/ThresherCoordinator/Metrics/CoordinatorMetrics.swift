@@ -39,8 +39,8 @@ public final class CoordinatorMetrics: Sendable {
         out.family("thresher_build_info", .gauge, help: "Always 1; the labels name this build's release and wire protocol version.")
         out.sample("thresher_build_info", ["version": Self.version,
                                            "wire_protocol": "\(FrameHeader.currentMajorVersion).\(FrameHeader.currentMinorVersion)"], 1)
-        out.family("process_start_time_seconds", .gauge, help: "When this coordinator process started (its command began), in seconds since 1970.")
-        out.sample("process_start_time_seconds", [:], startTime.timeIntervalSince1970)
+        out.single("process_start_time_seconds", .gauge, startTime.timeIntervalSince1970,
+                   help: "When this coordinator process started (its command began), in seconds since 1970.")
         renderTrials(gauges, snapshot: snapshot, into: &out)
         renderCheckpoints(gauges, statistics: snapshot.statistics, into: &out)
         renderSessions(gauges, into: &out)
@@ -68,21 +68,18 @@ public final class CoordinatorMetrics: Sendable {
             out.sample("thresher_sweep_trials_planned", labels: Self.labels(sweep), Double(planned))
         }
         let s = snapshot.statistics
-        out.family("thresher_trials_dispatched_total", .counter,
+        out.single("thresher_trials_dispatched_total", .counter, Double(s.trialsDispatched),
                    help: "Trial assignments handed to workers since start (a trial assigned again after a lost lease counts again).")
-        out.sample("thresher_trials_dispatched_total", [:], Double(s.trialsDispatched))
-        out.family("thresher_dispatch_rate_per_second", .gauge,
+        out.single("thresher_dispatch_rate_per_second", .gauge, snapshot.dispatchRatePerSecond,
                    help: "Assignments per second over the last \(DispatchRateWindow.seconds) whole seconds (the current second left out).")
-        out.sample("thresher_dispatch_rate_per_second", [:], snapshot.dispatchRatePerSecond)
-        out.family("thresher_metric_points_ingested_total", .counter,
+        out.single("thresher_metric_points_ingested_total", .counter, Double(s.metricPointsIngested),
                    help: "Metric values stored from Reports since start (checkpoint-size announcements included; resent duplicates not).")
-        out.sample("thresher_metric_points_ingested_total", [:], Double(s.metricPointsIngested))
-        out.family("thresher_reports_stored_total", .counter, help: "Reports stored since start.")
-        out.sample("thresher_reports_stored_total", [:], Double(s.reportsStored))
-        out.family("thresher_reports_duplicate_total", .counter, help: "Reports resent after a lost Ack and acknowledged again without storing.")
-        out.sample("thresher_reports_duplicate_total", [:], Double(s.reportsDuplicate))
-        out.family("thresher_stops_decided_total", .counter, help: "Trials stopped early by the sweep's stopping policy since start.")
-        out.sample("thresher_stops_decided_total", [:], Double(s.stopsDecided))
+        out.single("thresher_reports_stored_total", .counter, Double(s.reportsStored),
+                   help: "Reports stored since start.")
+        out.single("thresher_reports_duplicate_total", .counter, Double(s.reportsDuplicate),
+                   help: "Reports resent after a lost Ack and acknowledged again without storing.")
+        out.single("thresher_stops_decided_total", .counter, Double(s.stopsDecided),
+                   help: "Trials stopped early by the sweep's stopping policy since start.")
     }
 
     private func renderCheckpoints(_ gauges: SweepStore.Gauges, statistics s: CoordinatorStatistics, into out: inout PrometheusText) {
@@ -100,29 +97,27 @@ public final class CoordinatorMetrics: Sendable {
             guard let budget = budget(of: sweep.id) else { continue }
             out.sample("thresher_checkpoint_bytes_budget", labels: Self.labels(sweep), Double(budget))
         }
-        out.family("thresher_checkpoint_uploads_requested_total", .counter, help: "Checkpoint uploads the coordinator asked workers for.")
-        out.sample("thresher_checkpoint_uploads_requested_total", [:], Double(s.uploadsRequested))
-        out.family("thresher_checkpoint_uploads_abandoned_total", .counter,
+        out.single("thresher_checkpoint_uploads_requested_total", .counter, Double(s.uploadsRequested),
+                   help: "Checkpoint uploads the coordinator asked workers for.")
+        out.single("thresher_checkpoint_uploads_abandoned_total", .counter, Double(s.uploadsAbandoned),
                    help: "Uploads given up because their lease ended or they stopped moving before the last chunk.")
-        out.sample("thresher_checkpoint_uploads_abandoned_total", [:], Double(s.uploadsAbandoned))
-        out.family("thresher_corrupt_blobs_total", .counter, help: "Stored checkpoints found not to match their digest, and evicted.")
-        out.sample("thresher_corrupt_blobs_total", [:], Double(s.corruptBlobs))
+        out.single("thresher_corrupt_blobs_total", .counter, Double(s.corruptBlobs),
+                   help: "Stored checkpoints found not to match their digest, and evicted.")
     }
 
     private func renderSessions(_ gauges: SweepStore.Gauges, into out: inout PrometheusText) {
         let active = server.cluster.activeSessions
-        out.family("thresher_workers_connected", .gauge,
+        out.single("thresher_workers_connected", .gauge, Double(active.workers),
                    help: "Worker sessions (Hello with at least one slot) that are authenticated, on an open connection, and sent a request within the lease timeout.")
-        out.sample("thresher_workers_connected", [:], Double(active.workers))
-        out.family("thresher_worker_slots_connected", .gauge, help: "Trial slots the connected workers declared.")
-        out.sample("thresher_worker_slots_connected", [:], Double(active.workerSlots))
-        out.family("thresher_clients_connected", .gauge, help: "Client sessions (no slots: status, submit, export, fetch) active the same way.")
-        out.sample("thresher_clients_connected", [:], Double(active.clients))
-        out.family("thresher_workers_holding_leases", .gauge, help: "Distinct worker ids holding a lease on a trial (assigned or running), from the store.")
-        out.sample("thresher_workers_holding_leases", [:], Double(gauges.workersHoldingLeases))
+        out.single("thresher_worker_slots_connected", .gauge, Double(active.workerSlots),
+                   help: "Trial slots the connected workers declared.")
+        out.single("thresher_clients_connected", .gauge, Double(active.clients),
+                   help: "Client sessions (no slots: status, submit, export, fetch) active the same way.")
+        out.single("thresher_workers_holding_leases", .gauge, Double(gauges.workersHoldingLeases),
+                   help: "Distinct worker ids holding a lease on a trial (assigned or running), from the store.")
         let network = server.cluster.statistics
-        out.family("thresher_sessions_opened_total", .counter, help: "Successful handshakes since start.")
-        out.sample("thresher_sessions_opened_total", [:], Double(network.sessionsOpened))
+        out.single("thresher_sessions_opened_total", .counter, Double(network.sessionsOpened),
+                   help: "Successful handshakes since start.")
         out.family("thresher_frames_rejected_total", .counter, help: "Frames that failed to decode and were answered Error(malformedFrame), by reason.")
         for reason in Self.names(known: WireError.reasonNames, seen: network.framesRejected) {
             out.sample("thresher_frames_rejected_total", ["reason": reason], Double(network.framesRejected[reason] ?? 0))
@@ -131,8 +126,8 @@ public final class CoordinatorMetrics: Sendable {
         for reason in Self.names(known: Self.rejectReasons, seen: network.handshakesRejected) {
             out.sample("thresher_handshakes_rejected_total", ["reason": reason], Double(network.handshakesRejected[reason] ?? 0))
         }
-        out.family("thresher_unauthenticated_requests_total", .counter, help: "Requests on connections that had not completed the handshake.")
-        out.sample("thresher_unauthenticated_requests_total", [:], Double(network.unauthenticatedRequests))
+        out.single("thresher_unauthenticated_requests_total", .counter, Double(network.unauthenticatedRequests),
+                   help: "Requests on connections that had not completed the handshake.")
     }
 
     private func renderRequests(_ s: CoordinatorStatistics, into out: inout PrometheusText) {
@@ -151,8 +146,8 @@ public final class CoordinatorMetrics: Sendable {
         out.family("thresher_batch_commit_seconds", .summary, help: "Group commits (one SQLite commit answers a batch of requests) and the time they took.")
         out.sample("thresher_batch_commit_seconds_sum", [:], s.batchCommitSeconds)
         out.sample("thresher_batch_commit_seconds_count", [:], Double(s.batchesCommitted))
-        out.family("thresher_batch_requests_total", .counter, help: "Requests answered by group commits.")
-        out.sample("thresher_batch_requests_total", [:], Double(s.requestsBatched))
+        out.single("thresher_batch_requests_total", .counter, Double(s.requestsBatched),
+                   help: "Requests answered by group commits.")
         let d = server.durability
         out.family("thresher_wal_sync_seconds", .histogram, help: "Write-ahead-log syncs (fdatasync) that release batches' replies, by duration.")
         var cumulative = 0
@@ -163,10 +158,10 @@ public final class CoordinatorMetrics: Sendable {
         out.sample("thresher_wal_sync_seconds_bucket", ["le": "+Inf"], Double(d.syncs))
         out.sample("thresher_wal_sync_seconds_sum", [:], d.syncSeconds)
         out.sample("thresher_wal_sync_seconds_count", [:], Double(d.syncs))
-        out.family("thresher_wal_batches_released_total", .counter, help: "Batches whose replies a WAL sync released.")
-        out.sample("thresher_wal_batches_released_total", [:], Double(d.batchesReleased))
-        out.family("thresher_durability_failed", .gauge, help: "1 once a WAL sync failed: every request is refused until the coordinator restarts.")
-        out.sample("thresher_durability_failed", [:], server.durabilityFailure == nil ? 0 : 1)
+        out.single("thresher_wal_batches_released_total", .counter, Double(d.batchesReleased),
+                   help: "Batches whose replies a WAL sync released.")
+        out.single("thresher_durability_failed", .gauge, server.durabilityFailure == nil ? 0 : 1,
+                   help: "1 once a WAL sync failed: every request is refused until the coordinator restarts.")
     }
 
     /// The message types a session sends as requests after the handshake, with their label values.

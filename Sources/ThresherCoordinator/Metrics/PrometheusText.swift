@@ -22,6 +22,12 @@ public struct PrometheusText: Sendable {
     }
 
     /// One sample line, `name{label="value",…} value`.
+    /// A family with one unlabelled sample: the common case of a process-wide counter or gauge.
+    public mutating func single(_ name: String, _ kind: Kind, _ value: Double, help: String) {
+        family(name, kind, help: help)
+        sample(name, [:], value)
+    }
+
     public mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String> = [:], _ value: Double) {
         sample(name, labels: Array(labels), value)
     }
