@@ -67,6 +67,15 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(ParallelAxis(name: "c", values: [.text("only")], logHint: false, range: range).position(.text("only")), 50)
     }
 
+    func testAGridsFewValuesAreItsTicks() {
+        let range = (top: 0.0, bottom: 100.0)
+        let grid = ParallelAxis(name: "hidden", values: [32, 64, 128, 64].map { .number($0) }, logHint: false, range: range)
+        XCTAssertEqual(grid.ticks().map(\.label), ["32", "64", "128"])
+        XCTAssertEqual(grid.ticks().map(\.y), [32, 64, 128].map { grid.position(.number($0)) })
+        let many = ParallelAxis(name: "x", values: (1...20).map { .number(Double($0)) }, logHint: false, range: range)
+        XCTAssertFalse(many.ticks().map(\.label).contains("7"), "many values: round-number ticks")
+    }
+
     func testParallelCoordinatesOmitConstantsAndEndWithTheMetric() {
         let report = F.report([
             F.trial(1, "completed", [0.5], params: [("lr", .number(0.1)), ("epochs", .number(27)), ("opt", .text("adam"))]),
