@@ -63,12 +63,13 @@ let package = Package(
         // durable state and retention from ThresherStore.
         .target(
             name: "ThresherCoordinator",
-            dependencies: ["ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore",
+            dependencies: ["ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore", "ThresherReport",
                            .product(name: "Logging", package: "swift-log")]
         ),
-        // `thresher report`: a sweep's store read into a plain `SweepReport`, rendered as one
-        // self-contained HTML page (the renderer is pure: it reads nothing but that value).
-        .target(name: "ThresherReport", dependencies: ["ThresherStore", "ThresherSweep", "ThresherCoordinator", "ThresherWire"]),
+        // `thresher report`: the `SweepReport` model rendered as one self-contained HTML page
+        // (pure: it reads nothing but that value; ThresherCoordinator reads one from a store, so
+        // a coordinator can answer ReportRequest).
+        .target(name: "ThresherReport"),
         .executableTarget(
             name: "thresher",
             dependencies: [
@@ -93,8 +94,8 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ThresherStoreTests", dependencies: ["ThresherStore", "ThresherWire"]),
         .testTarget(name: "ThresherWorkerTests", dependencies: ["ThresherWorker", "ThresherNet", "ThresherWire"], resources: [.copy("Examples")]),
-        .testTarget(name: "ThresherReportTests", dependencies: ["ThresherReport", "ThresherStore", "ThresherWire"]),
-        .testTarget(name: "ThresherCoordinatorTests", dependencies: ["ThresherCoordinator", "ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore"]),
+        .testTarget(name: "ThresherReportTests", dependencies: ["ThresherReport"]),
+        .testTarget(name: "ThresherCoordinatorTests", dependencies: ["ThresherCoordinator", "ThresherNet", "ThresherWire", "ThresherSweep", "ThresherStore", "ThresherReport"]),
     ],
     swiftLanguageModes: [.v6]
 )

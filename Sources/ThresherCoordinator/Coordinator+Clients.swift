@@ -1,5 +1,6 @@
 import Foundation
 import ThresherNet
+import ThresherReport
 import ThresherStore
 import ThresherSweep
 import ThresherWire
@@ -35,6 +36,7 @@ extension Coordinator {
         case .stopRequest(let request): try requireClient(); return try handleStop(request)
         case .exportRequest(let request): try requireClient(); return try handleExport(request)
         case .bestRequest(let request): try requireClient(); return try handleBest(request)
+        case .reportRequest(let request): try requireClient(); return try handleReport(request)
         case .requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed:
             if client { throw RequestError(code: .notPermitted, detail: "a client session does not run trials; \(message.type) refused") }
             return nil
@@ -76,6 +78,23 @@ extension Coordinator {
             document = try StatusDocument.allSweeps(store: store)
         }
         return .statusReply(StatusReply(json: try StatusDocument.text(document)))
+    }
+
+    // MARK: Report
+
+    /// The sweep's report page, rendered here from the store (`thresher report --coordinator`).
+    /// On the actor, like a status: ~0.1 s for an 81-trial sweep; curves are capped at 500 points
+    /// a trial, so it grows with trials, not steps.
+    func handleReport(_ request: ReportRequest) throws -> Message {
+        let sweep = try sweep(named: request.sweep)
+        let html = ReportPage(report: try SweepReportReader.read(store: store, sweep: sweep.id, now: options.clock())).html()
+        // A reply must fit a frame with room for its header; a bigger page is written where the store is.
+        let limit = WireLimits.defaultMaxDecompressedBytes - (1 << 20)
+        guard html.utf8.count <= limit else {
+            throw RequestError(code: .invalidRequest, detail: "the report of sweep \(sweep.id) is \(html.utf8.count) bytes, more than one reply carries "
+                + "(\(limit)); write it on the coordinator's host: thresher report \(sweep.id) --state STATE --out FILE")
+        }
+        return .reportReply(ReportReply(html: html))
     }
 
     // MARK: Stop

@@ -77,6 +77,26 @@ extension StatusReply: WireCodable {
     }
 }
 
+extension ReportRequest: WireCodable {
+    func encode(to writer: inout ByteWriter) throws(WireError) {
+        try writer.writeString(sweep, field: "ReportRequest.sweep")
+    }
+
+    init(from reader: inout ByteReader) throws(WireError) {
+        self.init(sweep: try reader.readString(field: "ReportRequest.sweep"))
+    }
+}
+
+extension ReportReply: WireCodable {
+    func encode(to writer: inout ByteWriter) throws(WireError) {
+        try writer.writeString(html, field: "ReportReply.html")
+    }
+
+    init(from reader: inout ByteReader) throws(WireError) {
+        self.init(html: try reader.readString(field: "ReportReply.html"))
+    }
+}
+
 /// StopTarget: u8 kind, 1 sweep + string reference, 2 trial + u64 id.
 extension StopTarget: WireCodable {
     enum Kind: UInt8 { case sweep = 1, trial = 2 }

@@ -46,6 +46,21 @@ public struct StatusReply: Sendable, Hashable {
     public init(json: String) { self.json = json }
 }
 
+/// Ask for one sweep's report (`thresher report --coordinator`): `sweep` is an id or a name (the
+/// newest sweep of that name).
+public struct ReportRequest: Sendable, Hashable {
+    public var sweep: String
+    public init(sweep: String) { self.sweep = sweep }
+}
+
+/// Reply to `ReportRequest`: the self-contained HTML page `thresher report` writes from a state
+/// folder, rendered by the coordinator from its store (the same bytes a local report of the same
+/// state gives, but for the time it was made).
+public struct ReportReply: Sendable, Hashable {
+    public var html: String
+    public init(html: String) { self.html = html }
+}
+
 /// What a `StopRequest` stops.
 public enum StopTarget: Sendable, Hashable {
     /// A sweep by id or name (the newest of that name).

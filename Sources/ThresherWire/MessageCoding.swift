@@ -33,6 +33,8 @@ extension Message {
         case let .bestCheckpoints(body): try body.encode(to: &writer)
         case let .blobRead(body): try body.encode(to: &writer)
         case let .blobData(body): try body.encode(to: &writer)
+        case let .reportRequest(body): try body.encode(to: &writer)
+        case let .reportReply(body): try body.encode(to: &writer)
         case let .error(body): try body.encode(to: &writer)
         }
         ExtensionBlock.writeEmpty(to: &writer)
@@ -69,6 +71,8 @@ extension Message {
             case .bestCheckpoints: .bestCheckpoints(try BestCheckpoints(from: &reader))
             case .blobRead: .blobRead(try BlobRead(from: &reader))
             case .blobData: .blobData(try BlobData(from: &reader))
+            case .reportRequest: .reportRequest(try ReportRequest(from: &reader))
+            case .reportReply: .reportReply(try ReportReply(from: &reader))
             case .error: .error(try ErrorReply(from: &reader))
             }
         try ExtensionBlock.skip(from: &reader)

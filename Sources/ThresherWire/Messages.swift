@@ -35,6 +35,8 @@ public enum Message: Sendable, Hashable {
     case bestCheckpoints(BestCheckpoints)
     case blobRead(BlobRead)
     case blobData(BlobData)
+    case reportRequest(ReportRequest)
+    case reportReply(ReportReply)
     case error(ErrorReply)
 
     /// The frame type byte of this message.
@@ -67,6 +69,8 @@ public enum Message: Sendable, Hashable {
         case .bestCheckpoints: .bestCheckpoints
         case .blobRead: .blobRead
         case .blobData: .blobData
+        case .reportRequest: .reportRequest
+        case .reportReply: .reportReply
         case .error: .error
         }
     }
@@ -101,6 +105,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case bestCheckpoints = 0x59
     case blobRead = 0x5A
     case blobData = 0x5B
+    case reportRequest = 0x5C
+    case reportReply = 0x5D
     case error = 0x7F
 }
 

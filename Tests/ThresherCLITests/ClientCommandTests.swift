@@ -149,6 +149,24 @@ final class ClientCommandTests: XCTestCase {
         // The remote status is the local one, byte for byte.
         let local = try ThresherProcess.run(["status", "small", "--state", cluster.folder + "/state", "--json"])
         XCTAssertEqual(try client(cluster, ["status", "small", "--json"]).stdout, local.stdout)
+        // report --coordinator: the coordinator renders the page a local report of its state gives
+        // (they differ only in when they were made).
+        let remoteReport = cluster.folder + "/remote.html", localReport = cluster.folder + "/local.html"
+        let reported = try client(cluster, ["report", "small", "--out", remoteReport])
+        XCTAssertEqual(reported.status, 0, reported.stderr)
+        let localRun = try ThresherProcess.run(["report", "small", "--state", cluster.folder + "/state", "--out", localReport])
+        XCTAssertEqual(localRun.status, 0, localRun.stderr)
+        func withoutTime(_ path: String) throws -> String {
+            try String(contentsOfFile: path, encoding: .utf8)
+                .replacingOccurrences(of: #"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"#, with: "TIME", options: .regularExpression)
+        }
+        let page = try withoutTime(remoteReport)
+        XCTAssertTrue(page.contains("<svg") && page.contains("small"), String(page.prefix(300)))
+        XCTAssertEqual(page, try withoutTime(localReport))
+        let unknown = try client(cluster, ["report", "nope", "--out", cluster.folder + "/nope.html"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("no sweep nope") && unknown.stderr.contains("small"), unknown.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cluster.folder + "/nope.html"))
         let text = try client(cluster, ["status"])
         XCTAssertTrue(text.stdout.contains("1\tsmall\tfinished\t2/2 trials ended"), text.stdout)
 

@@ -16,7 +16,7 @@ final class ClientPayloadErrorTests: XCTestCase {
         let samples: [Message] = [
             Samples.submitSweep, Samples.sweepSubmitted, Samples.statusRequest, Samples.statusReply, Samples.stopRequest,
             Samples.stopReply, Samples.exportRequest, Samples.exportPage, Samples.bestRequest, Samples.bestCheckpoints,
-            Samples.blobRead, Samples.blobData,
+            Samples.blobRead, Samples.blobData, Samples.reportRequest, Samples.reportReply,
         ]
         for message in samples {
             XCTAssertEqual(try codec.decode(codec.encode(message)), message)

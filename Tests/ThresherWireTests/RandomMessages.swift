@@ -73,6 +73,8 @@ struct RandomMessages {
                 }))
         case .blobRead: .blobRead(BlobRead(digest: digest(), offset: u64(), maxBytes: u32()))
         case .blobData: .blobData(BlobData(digest: digest(), offset: u64(), totalBytes: u64(), data: chunkData()))
+        case .reportRequest: .reportRequest(ReportRequest(sweep: string()))
+        case .reportReply: .reportReply(ReportReply(html: string(maxLength: 300)))
         case .error: .error(ErrorReply(code: pick(ErrorCode.allCases), detail: string()))
         }
     }

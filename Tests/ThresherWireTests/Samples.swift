@@ -72,13 +72,15 @@ enum Samples {
     static let blobRead = Message.blobRead(BlobRead(digest: digest(0xE0), offset: 65536, maxBytes: 1_048_576))
     static let blobData = Message.blobData(BlobData(digest: digest(0xE0), offset: 65536, totalBytes: 65544,
                                                     data: [0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0x01, 0x02, 0x03]))
+    static let reportRequest = Message.reportRequest(ReportRequest(sweep: "lr-grid"))
+    static let reportReply = Message.reportReply(ReportReply(html: "<!DOCTYPE html><title>lr-grid</title><svg></svg>"))
 
     /// Every sample, keyed by its golden file name (the message type's case name).
     static let all: [(name: String, message: Message)] = [
         hello, challenge, proof, welcome, rejected, requestTrial, assign, noWork,
         report, ack, heartbeat, checkpointChunk, chunkAck, done, failed, error,
         submitSweep, sweepSubmitted, statusRequest, statusReply, stopRequest, stopReply,
-        exportRequest, exportPage, bestRequest, bestCheckpoints, blobRead, blobData,
+        exportRequest, exportPage, bestRequest, bestCheckpoints, blobRead, blobData, reportRequest, reportReply,
     ].map { (name: String(describing: $0.type), message: $0) }
 
     /// A report big and repetitive enough to be compressed: 64 steps of two metrics (2.6 KB).

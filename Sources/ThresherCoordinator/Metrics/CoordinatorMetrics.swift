@@ -168,7 +168,7 @@ public final class CoordinatorMetrics: Sendable {
     /// Names are made once: describing an enum case goes through runtime reflection.
     static let requestKinds: [(MessageType, String)] = [
         MessageType.requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed,
-        .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead,
+        .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead, .reportRequest,
     ].map { ($0, "\($0)") }
     static let errorCodes = ErrorCode.allCases.map { "\($0)" }
     static let rejectReasons = RejectReason.allCases.map { "\($0)" }

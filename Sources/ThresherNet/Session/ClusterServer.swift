@@ -154,10 +154,10 @@ public final class ClusterServer: Sendable {
                 return .answered(encode(.rejected(rejected)))
             }
         case .challenge, .welcome, .rejected, .assign, .noWork, .ack, .chunkAck, .error,
-             .sweepSubmitted, .statusReply, .stopReply, .exportPage, .bestCheckpoints, .blobData:
+             .sweepSubmitted, .statusReply, .stopReply, .exportPage, .bestCheckpoints, .blobData, .reportReply:
             return .answered(encode(.error(ErrorReply(code: .unexpectedMessage, detail: "\(message.type) is a coordinator reply, not a request"))))
         case .requestTrial, .report, .heartbeat, .checkpointChunk, .done, .failed,
-             .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead:
+             .submitSweep, .statusRequest, .stopRequest, .exportRequest, .bestRequest, .blobRead, .reportRequest:
             guard let session = sessions.session(on: request.pipe) else {
                 stats.withLock { $0.unauthenticatedRequests += 1 }
                 emit(.unauthenticatedRequest(pipe: request.pipe, message.type))

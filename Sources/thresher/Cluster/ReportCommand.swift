@@ -1,43 +1,56 @@
 import ArgumentParser
 import Foundation
+import ThresherCoordinator
 import ThresherReport
+import ThresherWire
 
-/// `thresher report`: one sweep as a self-contained HTML page with SVG charts.
-struct ReportCommand: ParsableCommand {
+/// `thresher report`: one sweep as a self-contained HTML page with SVG charts, from a state folder
+/// or from a running coordinator.
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write a sweep's report: one self-contained HTML file with SVG charts (no network, no script).",
         discussion: """
-        Reads STATE/thresher.sqlite read-only (safe beside a running coordinator). There is no \
-        --coordinator form: the storage chart comes from the store's event log (checkpoints stored \
-        and evicted over time), which no coordinator request carries. The file appears complete or \
-        not at all (written beside OUT, then renamed). Curves longer than 500 points are thinned \
-        to 500, keeping each bucket's minimum and maximum. See docs/operations.md, "Reports".
+        With --state, reads STATE/thresher.sqlite read-only (safe beside a running coordinator); with \
+        --coordinator, the coordinator renders the same page from its store (ReportRequest; token from \
+        --token-file, THRESHER_TOKEN_FILE or THRESHER_TOKEN). The file appears complete or not at all \
+        (written beside OUT, then renamed). Curves longer than 500 points are thinned to 500, keeping \
+        each bucket's minimum and maximum. See docs/operations.md, "Reports".
         """
     )
 
     @Argument(help: "A sweep id or name (the newest of that name).")
     var sweep: String
 
-    @Option(help: "The coordinator's state folder (read-only).")
-    var state: String = "."
+    @OptionGroup var source: StateOrCoordinator
 
     @Option(help: "The HTML file to write.")
     var out: String
 
-    func run() throws {
+    func run() async throws {
         do {
-            let local = try LocalState(state)
-            let sweep = try local.sweep(sweep)
-            let report: SweepReport
-            do {
-                report = try SweepReportReader.read(store: local.store, sweep: sweep.id, now: Date())
-            } catch {
-                throw CLIError("cannot read sweep \(sweep.id) from \(state): \(error)")
+            let source = try self.source.checked()
+            let html: String, what: String
+            if let connection = try source.connection() {
+                defer { connection.close() }
+                guard case .reportReply(let reply) = try await connection.request(.reportRequest(ReportRequest(sweep: sweep))) else {
+                    throw CLIError("the coordinator at \(connection.url) did not answer with a report")
+                }
+                (html, what) = (reply.html, "sweep \(sweep) from \(connection.url)")
+            } else {
+                let state = source.state ?? "."
+                let local = try LocalState(state)
+                let found = try local.sweep(sweep)
+                let report: SweepReport
+                do {
+                    report = try SweepReportReader.read(store: local.store, sweep: found.id, now: Date())
+                } catch {
+                    throw CLIError("cannot read sweep \(found.id) from \(state): \(error)")
+                }
+                (html, what) = (ReportPage(report: report).html(), "sweep \(found.id) \(found.name)\t\(report.trials.count) trials")
             }
-            let html = ReportPage(report: report).html()
             try Self.writeAtomically(Data(html.utf8), to: out)
-            print("\(out)\t\(html.utf8.count) bytes\tsweep \(sweep.id) \(sweep.name)\t\(report.trials.count) trials")
+            print("\(out)\t\(html.utf8.count) bytes\t\(what)")
         } catch let error as CLIError {
             StandardError.write(["error: \(error)"])
             throw ExitCode(2)

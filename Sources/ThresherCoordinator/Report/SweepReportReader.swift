@@ -1,5 +1,5 @@
 import Foundation
-import ThresherCoordinator
+import ThresherReport
 import ThresherStore
 import ThresherSweep
 import ThresherWire

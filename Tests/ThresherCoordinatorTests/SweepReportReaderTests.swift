@@ -1,6 +1,7 @@
 import Foundation
 import ThresherStore
-@testable import ThresherReport
+@testable import ThresherCoordinator
+import ThresherReport
 import XCTest
 
 /// The reader on a real SQLite store: curves in store order, ASHA rungs as iterations, brackets,
