@@ -23,6 +23,14 @@ struct LeftoverProgram: Equatable {
         return LeftoverProgram(pid: pid, startTime: start)
     }
 
+    /// The record of a child this process just started: a program that already exited is a zombie
+    /// until it is reaped and still has its start time, so the record is written all the same
+    /// (a fast `exit 0` left no record before, and the next launch had nothing to check).
+    static func launched(pid: pid_t) -> LeftoverProgram? {
+        guard let start = startTime(of: pid, acceptingZombie: true) else { return nil }
+        return LeftoverProgram(pid: pid, startTime: start)
+    }
+
     /// Writes the record to `path` (temporary file, then rename: a reader sees all of it or nothing).
     func write(to path: String) {
         let temporary = path + ".tmp"
@@ -53,13 +61,14 @@ struct LeftoverProgram: Equatable {
         return true
     }
 
-    /// Field 22 of `/proc/<pid>/stat` (start time), nil if the process is gone or a zombie.
-    static func startTime(of pid: pid_t) -> UInt64? {
+    /// Field 22 of `/proc/<pid>/stat` (start time), nil if the process is gone or (unless
+    /// `acceptingZombie`) a zombie.
+    static func startTime(of pid: pid_t, acceptingZombie: Bool = false) -> UInt64? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // After "pid (comm)": field 3 (state) onwards; the command name may hold spaces or parens.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }
+        guard fields.count > 19, fields[0] != "X", acceptingZombie || fields[0] != "Z" else { return nil }
         return UInt64(fields[19])
     }
 }

@@ -90,7 +90,7 @@ public actor TrialProcess {
             close(metricsFD)
             throw error
         }
-        LeftoverProgram.running(pid: pid)?.write(to: folder.programRecord)
+        LeftoverProgram.launched(pid: pid)?.write(to: folder.programRecord)
         // The child has its copies; the parent's write ends must go, or the pipes never reach end of file.
         close(pipes[0].write)
         close(pipes[1].write)
