@@ -56,4 +56,57 @@ final class LiveViewTests: XCTestCase {
         let page = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         XCTAssertTrue(page.contains("<svg") && page.contains("command-trial"), String(page.prefix(300)))
     }
+
+    /// `thresher run` killed outright (SIGKILL: no chance to stop anything) leaves no worker and no
+    /// trial program behind: its workers run with --exit-with-parent and stop their trials.
+    func testAKilledRunLeavesNoWorkerOrTrialBehind() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("thresher-orphans-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        try ClientCommandTests.program.write(toFile: folder + "/train.py", atomically: true, encoding: .utf8)
+        try """
+            program: train.py
+            method: grid
+            metric: {name: loss, goal: minimize}
+            command: [python3, "${program}", "${args}"]
+            parameters:
+              lr: {values: [0.1, 0.2, 0.3]}
+              steps: {value: 400}
+              delay: {value: 0.5}
+            """.write(toFile: folder + "/slow.yaml", atomically: true, encoding: .utf8)
+        let run = try ThresherProcess.spawn(["run", "slow.yaml", "--workers", "2", "--state", folder + "/state"],
+                                            in: folder, log: folder + "/run.log", for: self)
+        let workerID = "local-\(run.processIdentifier)-"
+        func workers() -> [pid_t] { Self.processes { $0.cmdline.contains(workerID) } }
+        // Local workers start trial programs in the run's folder (as W&B's agent does).
+        func trials() -> [pid_t] { Self.processes { $0.cmdline.contains("train.py") && $0.cwd == folder } }
+        XCTAssertTrue(Self.eventually(seconds: 60) { workers().count == 2 && !trials().isEmpty },
+                      "the run's workers and a trial program start: \((try? String(contentsOfFile: folder + "/run.log", encoding: .utf8)) ?? "")")
+        kill(run.processIdentifier, SIGKILL)
+        run.waitUntilExit()
+        XCTAssertTrue(Self.eventually(seconds: 60) { workers().isEmpty && trials().isEmpty },
+                      "still running: workers \(workers()), trial programs \(trials())")
+    }
+
+    /// Processes visible in /proc that `matches` selects (command line NUL-joined with spaces, cwd).
+    static func processes(_ matches: ((cmdline: String, cwd: String)) -> Bool) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name),
+                  let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline"), !data.isEmpty else { return nil }
+            let cmdline = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            let cwd = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(name)/cwd")) ?? ""
+            return matches((cmdline, cwd)) ? pid : nil
+        }
+    }
+
+    /// Polls `condition` every 0.2 s until it holds or `seconds` pass (a bound on waiting, not a timing assertion).
+    static func eventually(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return condition()
+    }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The `thresher worker` child processes of `thresher run`: started with this executable, logs in
-/// STATE/workers/w<i>.log, stopped with SIGTERM (their trials with them) when the sweep ends.
+/// STATE/workers/w<i>.log, stopped with SIGTERM (their trials with them) when the sweep ends, and
+/// started with `--exit-with-parent`, so they stop by themselves if `thresher run` is killed.
 final class LocalWorkerPool: @unchecked Sendable {
     // @unchecked: `processes` is written once in init; Process is thread-safe for these calls.
     private let processes: [Process]
@@ -15,7 +16,7 @@ final class LocalWorkerPool: @unchecked Sendable {
             let process = Process()
             process.executableURL = executable
             process.arguments = ["worker", "--connect", url, "--token-file", tokenFile, "--slots", "1",
-                                 "--folder", "\(logs)/w\(i)", "--id", "local-\(getpid())-\(i)"]
+                                 "--folder", "\(logs)/w\(i)", "--id", "local-\(getpid())-\(i)", "--exit-with-parent"]
             let log = "\(logs)/w\(i).log"
             FileManager.default.createFile(atPath: log, contents: nil)
             let handle = FileHandle(forWritingAtPath: log)

@@ -38,6 +38,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Worker id (default: host-pid); a second active worker with the same id is refused.")
     var id: String?
 
+    @Flag(help: "Stop (ending the running trials) once the process that started this worker has exited; thresher run sets it, so a killed run leaves no worker behind.")
+    var exitWithParent = false
+
     func validate() throws {
         guard (1...1024).contains(slots) else { throw ValidationError("--slots must be 1...1024, got \(slots)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1...256, got \(threads)") }
@@ -72,8 +75,14 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let interrupted = InterruptFlag()
+        let parent = getppid()
         let running = Task { await agent.run() }
         while !interrupted.isSet {
+            // An orphan is adopted by init (or a subreaper): its parent pid changes.
+            if exitWithParent && getppid() != parent {
+                logger.warning("the process that started this worker (pid \(parent)) has exited; stopping")
+                break
+            }
             try? await Task.sleep(for: .milliseconds(200))
         }
         await agent.drain()
