@@ -24,6 +24,8 @@ public struct SweepProgress: Sendable, Equatable {
     /// stage column and its estimates use.
     public var schedule: TrialStage.Schedule? = nil
     public var maxIterations: Int? = nil
+    /// The sweep file's top-level parameter names, in its order (how the live view lists params).
+    public var parameterOrder: [String] = []
 
     public var finished: Bool { state == .finished || state == .stopped }
 
@@ -77,7 +79,8 @@ extension SweepProgress {
             totalTrials: total ?? nil, metric: metric, goal: goal, best: best,
             storedCheckpoints: held.count, storedBytes: held.reduce(0) { $0 + $1.bytes },
             maxBytes: spec.thresher.retention.maxBytes,
-            schedule: TrialStage.Schedule(spec.earlyTerminate), maxIterations: maxIterations(spec.earlyTerminate))
+            schedule: TrialStage.Schedule(spec.earlyTerminate), maxIterations: maxIterations(spec.earlyTerminate),
+            parameterOrder: spec.parameters.map(\.name))
     }
 
     static func maxIterations(_ policy: EarlyTerminateSpec?) -> Int? {

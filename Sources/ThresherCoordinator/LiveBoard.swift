@@ -28,6 +28,7 @@ public final class LiveBoard {
         var maxBytes: Int64?
         var schedule: TrialStage.Schedule?
         var maxIterations: Int?
+        var parameterOrder: [String]
     }
 
     /// What one look at the store saw: the sweep's progress, and its trials' records and rows (in
@@ -54,7 +55,7 @@ public final class LiveBoard {
         let trials = try store.trials(sweep: sweepID)
         for trial in trials {
             let tally = try self.tally(trial: trial.id, store: store, facts: facts)
-            rows.append(TrialBoard.row(trial: trial, tally: tally, schedule: facts.schedule))
+            rows.append(TrialBoard.row(trial: trial, tally: tally, schedule: facts.schedule, order: facts.parameterOrder))
             if let value = tally.best, let step = tally.bestStep,
                best.map({ facts.goal == .maximize ? value > $0.value : value < $0.value }) ?? true {
                 best = (trial.id, step, value)
@@ -65,7 +66,7 @@ public final class LiveBoard {
             sweepID: sweepID, name: sweep.name, state: sweep.state, counts: try store.trialCounts(sweep: sweepID),
             totalTrials: facts.total, metric: facts.metric, goal: facts.goal, best: best,
             storedCheckpoints: held.count, storedBytes: held.reduce(0) { $0 + $1.bytes }, maxBytes: facts.maxBytes,
-            schedule: facts.schedule, maxIterations: facts.maxIterations)
+            schedule: facts.schedule, maxIterations: facts.maxIterations, parameterOrder: facts.parameterOrder)
         return Snapshot(progress: progress, trials: trials, rows: rows)
     }
 
@@ -95,7 +96,8 @@ public final class LiveBoard {
         let facts = SweepFacts(
             metric: spec.metric?.name ?? "", goal: spec.metric?.goal == .maximize ? .maximize : .minimize,
             total: (try? SearcherFactory.make(for: spec).totalCount) ?? nil, maxBytes: spec.thresher.retention.maxBytes,
-            schedule: TrialStage.Schedule(spec.earlyTerminate), maxIterations: SweepProgress.maxIterations(spec.earlyTerminate))
+            schedule: TrialStage.Schedule(spec.earlyTerminate), maxIterations: SweepProgress.maxIterations(spec.earlyTerminate),
+            parameterOrder: spec.parameters.map(\.name))
         parsed = (sweep.spec, facts)
         tallies = [:]
         return facts

@@ -8,7 +8,8 @@ public struct TrialBoardRow: Sendable, Equatable {
     public var trialID: Int64
     public var index: Int
     public var state: TrialState
-    /// `name=value` pairs in the sweep file's order (Python's `str()` of each value).
+    /// `name=value` pairs in the sweep file's order (Python's `str()` of each value; parameters the
+    /// file does not name, e.g. from an older file text, last).
     public var params: String
     /// The highest step the trial reported anything at (nil before its first report).
     public var step: Int64?
@@ -35,20 +36,21 @@ public struct TrialBoardRow: Sendable, Equatable {
 /// coordinator would see.
 public enum TrialBoard {
     public static func read(from store: SweepStore, sweep id: Int64, metric: String, goal: ThresherStore.MetricGoal,
-                            schedule: TrialStage.Schedule? = nil) throws -> [TrialBoardRow] {
-        try store.trials(sweep: id).map { try row(trial: $0, store: store, metric: metric, goal: goal, schedule: schedule) }
+                            schedule: TrialStage.Schedule? = nil, order: [String] = []) throws -> [TrialBoardRow] {
+        try store.trials(sweep: id).map { try row(trial: $0, store: store, metric: metric, goal: goal, schedule: schedule, order: order) }
     }
 
     /// One trial's row: one read of its metric history.
     public static func row(trial: Trial, store: SweepStore, metric: String, goal: ThresherStore.MetricGoal,
-                           schedule: TrialStage.Schedule?) throws -> TrialBoardRow {
+                           schedule: TrialStage.Schedule?, order: [String] = []) throws -> TrialBoardRow {
         var tally = MetricTally()
         tally.add(try store.metrics(trial: trial.id), metric: metric, goal: goal)
-        return row(trial: trial, tally: tally, schedule: schedule)
+        return row(trial: trial, tally: tally, schedule: schedule, order: order)
     }
 
     /// A trial's row from its record and the tally of its values.
-    static func row(trial: Trial, tally: MetricTally, schedule: TrialStage.Schedule?) -> TrialBoardRow {
+    /// `order`: the sweep file's top-level parameter names (the searchers hand out sorted maps).
+    static func row(trial: Trial, tally: MetricTally, schedule: TrialStage.Schedule?, order: [String]) -> TrialBoardRow {
         let note: String? = switch trial.state {
         case .stopped: trial.stopExplanation.map(TrialText.stopMessage)
         case .failed, .cancelled: trial.lastError
@@ -58,14 +60,17 @@ public enum TrialBoard {
         let index = stored?.index ?? trial.indexInSweep
         return TrialBoardRow(
             trialID: trial.id, index: index, state: trial.state,
-            params: stored?.paramMap.map(paramText) ?? trial.params, step: tally.step, latest: tally.latest,
+            params: stored?.paramMap.map { paramText($0, order: order) } ?? trial.params, step: tally.step, latest: tally.latest,
             best: tally.best, latestStep: tally.latestStep, startedAt: trial.startedAt, endedAt: trial.endedAt, note: note,
             iterations: tally.iterations, stage: schedule?.stage(trialIndex: index, iterations: tally.iterations))
     }
 
     /// `hidden_sizes=64 dropout=0.1 lr=0.001`: compact enough for a table cell.
-    static func paramText(_ params: ParamMap) -> String {
-        params.entries.map { "\($0.key)=\(PythonFormat.str($0.value))" }.joined(separator: " ")
+    static func paramText(_ params: ParamMap, order: [String] = []) -> String {
+        let rank = Dictionary(order.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        return params.entries.enumerated()
+            .sorted { (rank[$0.element.key] ?? order.count, $0.offset) < (rank[$1.element.key] ?? order.count, $1.offset) }
+            .map { "\($0.element.key)=\(PythonFormat.str($0.element.value))" }.joined(separator: " ")
     }
 }
 

@@ -12,8 +12,9 @@ final class TrialBoardTests: XCTestCase {
         let store = try SweepStore(path: dir + "/thresher.sqlite")
         let now = Date(timeIntervalSince1970: 2_000_000)
         let sweep = try store.createSweep(name: "board", spec: Self.spec, seed: 0, now: now)
-        let params: [ParamMap] = [["lr": .double(0.01), "hidden": .int(64)], ["lr": .double(0.1), "hidden": .int(32)],
-                                  ["lr": .double(1.0), "hidden": .int(16)]]
+        // Sorted keys, as the searchers hand them out; the file names lr first.
+        let params: [ParamMap] = [["hidden": .int(64), "lr": .double(0.01)], ["hidden": .int(32), "lr": .double(0.1)],
+                                  ["hidden": .int(16), "lr": .double(1.0)]]
         for (index, p) in params.enumerated() {
             _ = try store.enqueue(sweep: sweep.id, params: StoredTrialParams(index: index, params: p), now: now)
         }
@@ -47,7 +48,7 @@ final class TrialBoardTests: XCTestCase {
         let rows = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .minimize)
         XCTAssertEqual(rows.map(\.state), [.completed, .stopped, .pending])
         XCTAssertEqual(rows.map(\.index), [0, 1, 2])
-        XCTAssertEqual(rows[0].params, "lr=0.01 hidden=64")
+        XCTAssertEqual(rows[0].params, "hidden=64 lr=0.01", "without the file's order: as stored")
         XCTAssertEqual(rows[0].step, 3)
         XCTAssertEqual(rows[0].latest, 0.4)
         XCTAssertEqual(rows[0].best, 0.3)
@@ -65,10 +66,13 @@ final class TrialBoardTests: XCTestCase {
         // The stage: hyperband max_iter 9, s 2, eta 3 has bands 1 and 3; NaN values are not iterations.
         let progress = try SweepProgress.read(from: store, sweep: sweep.id)
         XCTAssertEqual(progress.maxIterations, 9)
-        let staged = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .minimize, schedule: progress.schedule)
+        let staged = try TrialBoard.read(from: store, sweep: sweep.id, metric: "val_loss", goal: .minimize, schedule: progress.schedule,
+                                        order: progress.parameterOrder)
         XCTAssertEqual(staged.map(\.iterations), [3, 3, 0])
         XCTAssertEqual(staged.map { $0.stage?.text }, ["r2/2", "r2/2", "r0/2"])
         XCTAssertEqual(staged[0].latestStep, 3)
+        XCTAssertEqual(progress.parameterOrder, ["lr", "hidden"])
+        XCTAssertEqual(staged[0].params, "lr=0.01 hidden=64", "in the sweep file's order")
 
         // A remote `status --watch` draws from the status document: it must read back as the same rows.
         let document = try StatusDocument.sweep(store: store, try store.sweep(sweep.id))
@@ -91,7 +95,7 @@ final class TrialBoardTests: XCTestCase {
         XCTAssertEqual(shown.storedCheckpoints, progress.storedCheckpoints, line: line)
         XCTAssertEqual(shown.totalTrials, progress.totalTrials, line: line)
         XCTAssertEqual(rows, try TrialBoard.read(from: store, sweep: sweep, metric: progress.metric, goal: progress.goal,
-                                                 schedule: progress.schedule), line: line)
+                                                 schedule: progress.schedule, order: progress.parameterOrder), line: line)
     }
 
     private static let spec = """
