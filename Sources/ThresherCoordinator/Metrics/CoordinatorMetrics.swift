@@ -61,12 +61,9 @@ public final class CoordinatorMetrics: Sendable {
                 out.sample("thresher_trials", labels: Self.labels(sweep) + [("state", state.rawValue)], Double(counts[state] ?? 0))
             }
         }
-        out.family("thresher_sweep_trials_planned", .gauge,
-                   help: "The search size of each active or paused sweep with a finite search (grid); absent otherwise.")
-        for sweep in gauges.sweeps {
-            guard let planned = snapshot.plannedTrials[sweep.id] else { continue }
-            out.sample("thresher_sweep_trials_planned", labels: Self.labels(sweep), Double(planned))
-        }
+        perSweep("thresher_sweep_trials_planned", gauges,
+                 help: "The search size of each active or paused sweep with a finite search (grid); absent otherwise.",
+                 into: &out) { snapshot.plannedTrials[$0.id].map(Double.init) }
         let s = snapshot.statistics
         out.single("thresher_trials_dispatched_total", .counter, Double(s.trialsDispatched),
                    help: "Trial assignments handed to workers since start (a trial assigned again after a lost lease counts again).")
@@ -83,26 +80,28 @@ public final class CoordinatorMetrics: Sendable {
     }
 
     private func renderCheckpoints(_ gauges: SweepStore.Gauges, statistics s: CoordinatorStatistics, into out: inout PrometheusText) {
-        out.family("thresher_checkpoints_stored", .gauge, help: "Checkpoints held in the blob store, by sweep.")
-        for sweep in gauges.sweeps {
-            out.sample("thresher_checkpoints_stored", labels: Self.labels(sweep), Double(gauges.storedCheckpoints[sweep.id]?.count ?? 0))
-        }
-        out.family("thresher_checkpoint_bytes_stored", .gauge, help: "Bytes of the checkpoints held in the blob store, by sweep.")
-        for sweep in gauges.sweeps {
-            out.sample("thresher_checkpoint_bytes_stored", labels: Self.labels(sweep), Double(gauges.storedCheckpoints[sweep.id]?.bytes ?? 0))
-        }
-        out.family("thresher_checkpoint_bytes_budget", .gauge,
-                   help: "The sweep's thresher.retention.max_bytes; absent for a sweep without one.")
-        for sweep in gauges.sweeps {
-            guard let budget = budget(of: sweep.id) else { continue }
-            out.sample("thresher_checkpoint_bytes_budget", labels: Self.labels(sweep), Double(budget))
-        }
+        perSweep("thresher_checkpoints_stored", gauges, help: "Checkpoints held in the blob store, by sweep.",
+                 into: &out) { Double(gauges.storedCheckpoints[$0.id]?.count ?? 0) }
+        perSweep("thresher_checkpoint_bytes_stored", gauges, help: "Bytes of the checkpoints held in the blob store, by sweep.",
+                 into: &out) { Double(gauges.storedCheckpoints[$0.id]?.bytes ?? 0) }
+        perSweep("thresher_checkpoint_bytes_budget", gauges,
+                 help: "The sweep's thresher.retention.max_bytes; absent for a sweep without one.",
+                 into: &out) { budget(of: $0.id).map(Double.init) }
         out.single("thresher_checkpoint_uploads_requested_total", .counter, Double(s.uploadsRequested),
                    help: "Checkpoint uploads the coordinator asked workers for.")
         out.single("thresher_checkpoint_uploads_abandoned_total", .counter, Double(s.uploadsAbandoned),
                    help: "Uploads given up because their lease ended or they stopped moving before the last chunk.")
         out.single("thresher_corrupt_blobs_total", .counter, Double(s.corruptBlobs),
                    help: "Stored checkpoints found not to match their digest, and evicted.")
+    }
+
+    /// A gauge family with one sample per sweep in the store (`value` nil: no sample for that sweep).
+    private func perSweep(_ name: String, _ gauges: SweepStore.Gauges, help: String, into out: inout PrometheusText,
+                          _ value: (SweepStore.SweepLabel) -> Double?) {
+        out.family(name, .gauge, help: help)
+        for sweep in gauges.sweeps {
+            if let value = value(sweep) { out.sample(name, labels: Self.labels(sweep), value) }
+        }
     }
 
     private func renderSessions(_ gauges: SweepStore.Gauges, into out: inout PrometheusText) {
