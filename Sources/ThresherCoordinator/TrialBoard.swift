@@ -62,7 +62,15 @@ public enum TrialBoard {
             trialID: trial.id, index: index, state: trial.state,
             params: stored?.paramMap.map { paramText($0, order: order) } ?? trial.params, step: tally.step, latest: tally.latest,
             best: tally.best, latestStep: tally.latestStep, startedAt: trial.startedAt, endedAt: trial.endedAt, note: note,
-            iterations: tally.iterations, stage: schedule?.stage(trialIndex: index, iterations: tally.iterations))
+            iterations: tally.iterations, stage: schedule?.stage(trialIndex: index, iterations: tally.iterations,
+                                                                  stoppedAt: stoppedAt(trial, schedule)))
+    }
+
+    /// The iteration of the rung a stopped trial was stopped at (its values after the decision
+    /// reached the worker do not take it further); nil for any other trial.
+    static func stoppedAt(_ trial: Trial, _ schedule: TrialStage.Schedule?) -> Int? {
+        guard trial.state == .stopped, let schedule, let why = trial.decodedStopExplanation else { return nil }
+        return schedule.iteration(ofStopAtBand: why.band, rung: why.rung)
     }
 
     /// `hidden_sizes=64 dropout=0.1 lr=0.001`: compact enough for a table cell.

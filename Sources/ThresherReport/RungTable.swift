@@ -2,7 +2,9 @@
 /// the rung, how many were stopped there, and the thresholds decided there.
 ///
 /// Guarantees: "reached" counts trials of the bracket with at least the rung's iteration count of
-/// finite values (the policies' own count); "stopped" counts stop explanations naming the rung;
+/// finite values (the policies' own count), a trial stopped at a rung counting up to that rung only
+/// (values it reported before the stop reached its worker do not carry it further); "stopped"
+/// counts stop explanations naming the rung;
 /// thresholds are the distinct finite ones, ascending. No schedule, or one without rungs (the
 /// median rule), gives no rows.
 public struct RungTable: Sendable {
@@ -27,7 +29,11 @@ public struct RungTable: Sendable {
             for iteration in rungs {
                 let stops = members.compactMap(\.stop).filter { $0.rungIteration == iteration && $0.rule == schedule.policy }
                 let thresholds = Set(stops.compactMap(\.threshold).filter(\.isFinite)).sorted()
-                rows.append(Row(bracket: b, iteration: iteration, reached: members.filter { $0.iterations >= iteration }.count,
+                let reached = members.filter { trial in
+                    let stoppedAt = trial.stop.flatMap { $0.rule == schedule.policy ? $0.rungIteration : nil }
+                    return min(trial.iterations, stoppedAt ?? .max) >= iteration
+                }.count
+                rows.append(Row(bracket: b, iteration: iteration, reached: reached,
                                 stopped: stops.count, thresholds: thresholds))
             }
         }

@@ -106,6 +106,11 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(rows.map(\.reached), [4, 2], "a NaN is not an iteration: trial 4 has 9 finite values")
         XCTAssertEqual(rows.map(\.stopped), [2, 0])
         XCTAssertEqual(rows[0].thresholds, [0.4, 0.45])
+        // A trial stopped at band 3 whose worker sent 10 values before the stop reached it reached
+        // band 3 only: it was never judged at 9.
+        let late = F.report([F.trial(5, "stopped", Array(repeating: 1, count: 10), stop: at3)],
+                            schedule: ReportSchedule(policy: "hyperband", brackets: [[3, 9]]))
+        XCTAssertEqual(RungTable(report: late).rows().map(\.reached), [1, 0])
         XCTAssertTrue(RungTable(report: F.report([])).html().contains("No early termination"))
         let median = F.report([], schedule: ReportSchedule(policy: "median", brackets: []))
         XCTAssertTrue(RungTable(report: median).html().contains("No rungs"))

@@ -26,6 +26,19 @@ final class TrialStageTests: XCTestCase {
         XCTAssertEqual(odd.nextRung, 4)
     }
 
+    func testAStoppedTrialReachesTheRungItWasStoppedAtAndNoLater() throws {
+        let hyperband = try XCTUnwrap(TrialStage.Schedule(.hyperband(HyperbandSpec(maxIter: 81, s: 3, eta: 3))))
+        XCTAssertEqual(hyperband.iteration(ofStopAtBand: 9, rung: nil), 9)
+        XCTAssertEqual(hyperband.stage(trialIndex: 0, iterations: 20, stoppedAt: 9).text, "r2/3")
+        XCTAssertEqual(hyperband.stage(trialIndex: 0, iterations: 20, stoppedAt: nil).text, "r2/3")
+        XCTAssertEqual(hyperband.stage(trialIndex: 0, iterations: 30, stoppedAt: 3).text, "r1/3")
+        // ASHA names rungs by k: grace 1, rf 2, max_t 4 has k 0, 1, 2 at iterations 1, 2, 4.
+        let asha = try XCTUnwrap(TrialStage.Schedule(.asha(ASHASpec(gracePeriod: 1, reductionFactor: 2, maxT: 4, brackets: 2))))
+        XCTAssertEqual(asha.iteration(ofStopAtBand: nil, rung: 1), 2)
+        XCTAssertNil(asha.iteration(ofStopAtBand: 3, rung: nil), "a stop without a rung (e.g. a user's) caps nothing")
+        XCTAssertEqual(asha.stage(trialIndex: 1, iterations: 4, stoppedAt: 2).text, "b1 r1/2")
+    }
+
     func testNoRungsWithoutARungPolicy() {
         XCTAssertNil(TrialStage.of(nil, trialIndex: 0, iterations: 5))
         XCTAssertNil(TrialStage.of(.median(MedianStoppingSpec()), trialIndex: 0, iterations: 5))

@@ -38,6 +38,8 @@ public struct TrialStage: Sendable, Hashable {
         /// One rung list per bracket (hyperband: exactly one).
         public let brackets: [[Int]]
         public let hasBrackets: Bool
+        /// ASHA's rung index k → its iteration (stop explanations name ASHA rungs by k).
+        private let ashaIterations: [Int: Int]
 
         /// Nil when the policy has no rungs.
         public init?(_ spec: EarlyTerminateSpec?) {
@@ -45,12 +47,28 @@ public struct TrialStage: Sendable, Hashable {
             case .hyperband(let hyperband)?:
                 brackets = [Array(Set(HyperbandStopping.bands(for: hyperband, limit: .max).filter { $0 >= 1 })).sorted()]
                 hasBrackets = false
+                ashaIterations = [:]
             case .asha(let asha)?:
-                brackets = ASHAStopping.rungs(for: asha).map { $0.map(\.iteration) }
+                let rungs = ASHAStopping.rungs(for: asha)
+                brackets = rungs.map { $0.map(\.iteration) }
                 hasBrackets = true
+                ashaIterations = Dictionary(rungs.joined().map { ($0.index, $0.iteration) }, uniquingKeysWith: { first, _ in first })
             case .median?, nil:
                 return nil
             }
+        }
+
+        /// The iteration of the rung a stop decision names: hyperband's band (an iteration count),
+        /// or ASHA's rung index k; nil for a stop this schedule did not decide (e.g. a user's).
+        public func iteration(ofStopAtBand band: Int?, rung: Int?) -> Int? {
+            hasBrackets ? rung.flatMap { ashaIterations[$0] } : band
+        }
+
+        /// The stage after `iterations` values; a trial stopped at a rung (`stoppedAt`, its
+        /// iteration) reached that rung and no later one, however many values it reported before
+        /// the stop reached it.
+        public func stage(trialIndex: Int, iterations: Int, stoppedAt: Int? = nil) -> TrialStage {
+            stage(trialIndex: trialIndex, iterations: min(iterations, stoppedAt ?? .max))
         }
 
         public func stage(trialIndex: Int, iterations: Int) -> TrialStage {
