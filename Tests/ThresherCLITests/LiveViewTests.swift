@@ -80,11 +80,11 @@ final class LiveViewTests: XCTestCase {
         func workers() -> [pid_t] { Self.processes { $0.cmdline.contains(workerID) } }
         // Local workers start trial programs in the run's folder (as W&B's agent does).
         func trials() -> [pid_t] { Self.processes { $0.cmdline.contains("train.py") && $0.cwd == folder } }
-        XCTAssertTrue(Self.eventually(seconds: 60) { workers().count == 2 && !trials().isEmpty },
+        XCTAssertTrue(eventually(seconds: 60) { workers().count == 2 && !trials().isEmpty },
                       "the run's workers and a trial program start: \((try? String(contentsOfFile: folder + "/run.log", encoding: .utf8)) ?? "")")
         kill(run.processIdentifier, SIGKILL)
         run.waitUntilExit()
-        XCTAssertTrue(Self.eventually(seconds: 60) { workers().isEmpty && trials().isEmpty },
+        XCTAssertTrue(eventually(seconds: 60) { workers().isEmpty && trials().isEmpty },
                       "still running: workers \(workers()), trial programs \(trials())")
     }
 
@@ -98,15 +98,5 @@ final class LiveViewTests: XCTestCase {
             let cwd = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(name)/cwd")) ?? ""
             return matches((cmdline, cwd)) ? pid : nil
         }
-    }
-
-    /// Polls `condition` every 0.2 s until it holds or `seconds` pass (a bound on waiting, not a timing assertion).
-    static func eventually(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return condition()
     }
 }

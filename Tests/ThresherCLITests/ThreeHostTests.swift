@@ -102,7 +102,15 @@ final class ThreeHostTests: XCTestCase {
             trials = report["trials"] as? [[String: Any]] ?? []
             if report["state"] as? String == "finished" { break }
         }
-        let logs = ["coordinator.log", "w2.log", "w3.log"].map { (try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)) ?? "" }
+        func readLogs() -> [String] {
+            ["coordinator.log", "w2.log", "w3.log"].map { (try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)) ?? "" }
+        }
+        // A fast host may finish the six short trials before a slow one has even started (a loaded
+        // CI machine): the coordinator keeps serving, so wait (bounded) for both to have connected.
+        _ = eventually(seconds: 60) {
+            readLogs().dropFirst().enumerated().allSatisfy { $0.element.contains("connected to \(url) as host\($0.offset + 2)") }
+        }
+        let logs = readLogs()
         XCTAssertEqual(trials.count, 6, logs.joined(separator: "\n---\n"))
         XCTAssertEqual(trials.filter { $0["state"] as? String == "completed" }.count, 6, "\(trials)")
         // Every trial ran on one of the two worker hosts, and both workers reached the coordinator
