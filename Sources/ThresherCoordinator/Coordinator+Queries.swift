@@ -55,32 +55,10 @@ extension Coordinator {
 }
 
 extension SweepProgress {
-    /// Progress of one sweep as `store` holds it; works on a read-only store.
+    /// Progress of one sweep as `store` holds it; works on a read-only store. One whole look
+    /// (`LiveBoard` is the one place that derives progress; a kept board reads only what changed).
     public static func read(from store: SweepStore, sweep id: Int64) throws -> SweepProgress {
-        let sweep = try store.sweep(id)
-        let spec = try SweepFileParser.parse(StoredSpec.split(sweep.spec).text, fileName: sweep.name).spec
-        let goal: ThresherStore.MetricGoal = spec.metric?.goal == .maximize ? .maximize : .minimize
-        let metric = spec.metric?.name ?? ""
-        var best: (trial: Int64, step: Int64, value: Double)?
-        for trial in try store.trials(sweep: id) {
-            for record in try store.metrics(trial: trial.id, name: metric) where record.value.isFinite {
-                if let current = best {
-                    let better = goal == .maximize ? record.value > current.value : record.value < current.value
-                    if !better { continue }
-                }
-                best = (trial.id, record.step, record.value)
-            }
-        }
-        var held: [Checkpoint] = []
-        for trial in try store.trials(sweep: id) { held += try store.checkpoints(trial: trial.id).filter { $0.state == .stored } }
-        let total = try? SearcherFactory.make(for: spec).totalCount
-        return SweepProgress(
-            sweepID: id, name: sweep.name, state: sweep.state, counts: try store.trialCounts(sweep: id),
-            totalTrials: total ?? nil, metric: metric, goal: goal, best: best,
-            storedCheckpoints: held.count, storedBytes: held.reduce(0) { $0 + $1.bytes },
-            maxBytes: spec.thresher.retention.maxBytes,
-            schedule: TrialStage.Schedule(spec.earlyTerminate), maxIterations: maxIterations(spec.earlyTerminate),
-            parameterOrder: spec.parameters.map(\.name))
+        try LiveBoard(sweep: id).refresh(from: store).progress
     }
 
     static func maxIterations(_ policy: EarlyTerminateSpec?) -> Int? {
@@ -90,7 +68,6 @@ extension SweepProgress {
         case .median?, nil: nil
         }
     }
-
 }
 
 /// The sweep file a sweep was submitted with, as the store keeps it.

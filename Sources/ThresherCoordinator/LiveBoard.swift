@@ -92,7 +92,7 @@ public final class LiveBoard {
 
     private func facts(_ sweep: Sweep) throws -> SweepFacts {
         if let parsed, parsed.text == sweep.spec { return parsed.facts }
-        let spec = try SweepFileParser.parse(StoredSpec.split(sweep.spec).text, fileName: sweep.name).spec
+        let spec = try StoredSweepSpec.parse(sweep)
         let facts = SweepFacts(
             metric: spec.metric?.name ?? "", goal: spec.metric?.goal == .maximize ? .maximize : .minimize,
             total: (try? SearcherFactory.make(for: spec).totalCount) ?? nil, maxBytes: spec.thresher.retention.maxBytes,

@@ -186,7 +186,7 @@ public final class CoordinatorMetrics: Sendable {
         if let cached = budgets.withLock({ $0[sweep] }) { return cached }
         var budget: Int64?
         if let stored = try? server.coordinator.sweepStore.sweep(sweep),
-           let spec = try? SweepFileParser.parse(StoredSpec.split(stored.spec).text, fileName: stored.name).spec {
+           let spec = try? StoredSweepSpec.parse(stored) {
             budget = spec.thresher.retention.maxBytes
         }
         budgets.withLock { $0[sweep] = .some(budget) }
