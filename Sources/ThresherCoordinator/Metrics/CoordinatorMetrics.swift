@@ -19,7 +19,7 @@ import ThresherWire
 ///   stored things (points, dispatches) are taken back when their batch's commit fails.
 public final class CoordinatorMetrics: Sendable {
     /// The release this source tree builds (reported as `thresher_build_info{version}`).
-    public static let version = "0.7.0-dev"
+    public static let version = ThresherRelease.version
 
     private let server: CoordinatorServer
     private let startTime: Date
@@ -38,7 +38,7 @@ public final class CoordinatorMetrics: Sendable {
         var out = PrometheusText()
         out.family("thresher_build_info", .gauge, help: "Always 1; the labels name this build's release and wire protocol version.")
         out.sample("thresher_build_info", ["version": Self.version,
-                                           "wire_protocol": "\(FrameHeader.currentMajorVersion).\(FrameHeader.currentMinorVersion)"], 1)
+                                           "wire_protocol": ThresherRelease.wireProtocol], 1)
         out.single("process_start_time_seconds", .gauge, startTime.timeIntervalSince1970,
                    help: "When this coordinator process started (its command began), in seconds since 1970.")
         renderTrials(gauges, snapshot: snapshot, into: &out)
