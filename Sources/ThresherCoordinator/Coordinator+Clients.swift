@@ -71,11 +71,9 @@ extension Coordinator {
             let sweep = try sweep(named: reference)
             // A watcher asks every few seconds: keep a board per sweep so each answer reads only
             // the reports stored since the last one, not the whole history, on the actor.
-            let board = statusBoards[sweep.id] ?? LiveBoard(sweep: sweep.id)
-            statusBoards[sweep.id] = board
-            document = try StatusDocument.sweep(store: store, sweep, board: board)
+            document = try StatusDocument.sweep(store: store, sweep, board: statusBoards.board(for: sweep.id))
         } else {
-            document = try StatusDocument.allSweeps(store: store)
+            document = try StatusDocument.allSweeps(store: store, boards: &statusBoards)
         }
         return .statusReply(StatusReply(json: try StatusDocument.text(document)))
     }

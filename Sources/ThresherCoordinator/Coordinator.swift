@@ -33,7 +33,7 @@ public actor Coordinator {
     var pendingVerdicts: [String: [TrialVerdict]] = [:]
     var counters = CoordinatorStatistics()
     /// One `LiveBoard` per sweep a client asked the status of (StatusRequest).
-    var statusBoards: [Int64: LiveBoard] = [:]
+    var statusBoards = LiveBoards()
     /// Assignments per second over the last few seconds, for the metrics endpoint.
     var dispatchWindow = DispatchRateWindow()
     /// Blob files to delete once the batch that evicted their rows has committed (see `evict`).

@@ -103,3 +103,21 @@ public final class LiveBoard {
         return facts
     }
 }
+
+/// One `LiveBoard` per sweep, kept between looks: a repeated status (of one sweep or of the list of
+/// all sweeps) reads only the reports stored since the previous one.
+///
+/// Guarantees: `board(for:)` returns the same board for the same sweep every time. Not
+/// thread-safe, like `LiveBoard`: the coordinator keeps one on its actor, a watching CLI one per loop.
+public struct LiveBoards {
+    private var boards: [Int64: LiveBoard] = [:]
+
+    public init() {}
+
+    public mutating func board(for sweep: Int64) -> LiveBoard {
+        if let board = boards[sweep] { return board }
+        let board = LiveBoard(sweep: sweep)
+        boards[sweep] = board
+        return board
+    }
+}

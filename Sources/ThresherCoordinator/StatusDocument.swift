@@ -11,9 +11,17 @@ import ThresherSweep
 public enum StatusDocument {
     /// `{"sweeps": [...]}`: one entry per sweep, oldest first.
     public static func allSweeps(store: SweepStore) throws -> [String: Any] {
+        var boards = LiveBoards()
+        return try allSweeps(store: store, boards: &boards)
+    }
+
+    /// The list of all sweeps, reading through `boards` (kept between calls, each sweep's summary
+    /// reads only the reports stored since the last one).
+    public static func allSweeps(store: SweepStore, boards: inout LiveBoards) throws -> [String: Any] {
         var rows: [[String: Any]] = []
         for sweep in try store.sweeps() {
-            rows.append(try summary(store: store, sweep: sweep))
+            let progress = try boards.board(for: sweep.id).look(at: store).progress
+            rows.append(try summary(store: store, sweep: sweep, progress: progress))
         }
         return ["sweeps": rows]
     }
@@ -68,8 +76,7 @@ public enum StatusDocument {
         return all.last(where: { $0.name == reference })
     }
 
-    private static func summary(store: SweepStore, sweep: Sweep, progress: SweepProgress? = nil) throws -> [String: Any] {
-        let p = try progress ?? SweepProgress.read(from: store, sweep: sweep.id)
+    private static func summary(store: SweepStore, sweep: Sweep, progress p: SweepProgress) throws -> [String: Any] {
         var row: [String: Any] = ["id": sweep.id, "name": sweep.name, "state": sweep.state.rawValue,
                                   "counts": Dictionary(uniqueKeysWithValues: p.counts.map { ($0.key.rawValue, $0.value) }),
                                   "metric": p.metric, "goal": p.goal == .maximize ? "maximize" : "minimize",

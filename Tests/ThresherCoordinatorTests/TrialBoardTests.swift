@@ -87,8 +87,14 @@ final class TrialBoardTests: XCTestCase {
         XCTAssertNil(StatusBoard.decode(["sweeps": []]), "a list of sweeps is not one sweep's board")
     }
 
-    /// The incremental board shows what the whole reads show.
+    /// Kept across `assertAgrees` calls, as a watching `thresher status` (the list) keeps them.
+    private var keptBoards = LiveBoards()
+
+    /// The incremental board shows what the whole reads show, and so does the list of all sweeps
+    /// read through boards kept between looks.
     private func assertAgrees(_ live: LiveBoard, _ store: SweepStore, _ sweep: Int64, line: UInt = #line) throws {
+        XCTAssertEqual(try StatusDocument.text(StatusDocument.allSweeps(store: store, boards: &keptBoards)),
+                       try StatusDocument.text(StatusDocument.allSweeps(store: store)), line: line)
         let progress = try SweepProgress.read(from: store, sweep: sweep)
         let (shown, rows) = try live.refresh(from: store)
         XCTAssertEqual(shown, progress, line: line)

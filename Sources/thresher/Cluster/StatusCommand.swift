@@ -46,13 +46,13 @@ struct StatusCommand: AsyncParsableCommand {
             // On a terminal, Ctrl-C ends the watch between redraws, so the cursor comes back.
             let interrupted = watch && display.mode == .table ? InterruptFlag() : nil
             var last = ""
-            var board: LiveBoard?
+            var boards = LiveBoards()
             while true {
                 if interrupted?.isSet == true {
                     display.finish(nil)
                     throw ExitCode(130)
                 }
-                let (document, documentText) = try await fetch(source, connection, board: &board)
+                let (document, documentText) = try await fetch(source, connection, boards: &boards)
                 if !watch { return print(json ? documentText : StatusText.render(document)) }
                 if display.mode != .json, let board = StatusBoard.decode(document) {
                     // One sweep: the live table on a terminal, trial events and summary lines otherwise.
@@ -82,7 +82,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The status document, and its JSON text as the coordinator (or `StatusDocument`) wrote it.
     private func fetch(_ source: StateOrCoordinator, _ connection: CoordinatorConnection?,
-                       board: inout LiveBoard?) async throws -> ([String: Any], String) {
+                       boards: inout LiveBoards) async throws -> ([String: Any], String) {
         if let connection {
             guard case .statusReply(let reply) = try await connection.request(.statusRequest(StatusRequest(sweep: sweep))),
                   let document = try? JSONSerialization.jsonObject(with: Data(reply.json.utf8)) as? [String: Any] else {
@@ -93,13 +93,11 @@ struct StatusCommand: AsyncParsableCommand {
         let local = try LocalState(source.state ?? ".")
         let document: [String: Any]
         if let reference = sweep {
-            // --watch keeps the board, so each redraw reads only the reports stored since the last.
+            // --watch keeps the boards, so each redraw reads only the reports stored since the last.
             let found = try local.sweep(reference)
-            let kept = board?.sweepID == found.id ? board : LiveBoard(sweep: found.id)
-            board = kept
-            document = try StatusDocument.sweep(store: local.store, found, board: kept)
+            document = try StatusDocument.sweep(store: local.store, found, board: boards.board(for: found.id))
         } else {
-            document = try StatusDocument.allSweeps(store: local.store)
+            document = try StatusDocument.allSweeps(store: local.store, boards: &boards)
         }
         return (document, try StatusDocument.text(document))
     }
