@@ -54,9 +54,13 @@ extension BlobStoreError: CustomStringConvertible {
 /// Guarantees:
 /// - Every path is built only from a validated digest or upload id, so nothing received from the
 ///   network can name a file outside the state directory.
-/// - A blob appears in `blobs/` only complete and verified: finalize hashes the whole part file,
-///   fsyncs it, renames it into place (atomic on one file system) and fsyncs the folder. A failure at
-///   any step leaves `blobs/` as it was; the part file stays so the upload can be retried or aborted.
+/// - A blob appears in `blobs/` only complete and verified: finalize checks the upload's SHA-256,
+///   fsyncs the part file, renames it into place (atomic on one file system) and fsyncs the folder.
+///   A failure at any step leaves `blobs/` as it was; the part file stays so the upload can be
+///   retried or aborted.
+/// - The digest is computed as the chunks are written (`UploadDigests`), so finalizing a large
+///   upload does not read it back; an upload this process did not see whole from offset 0 (one
+///   begun before a restart) is hashed from the file at finalize instead.
 /// - Appends are offset-checked and idempotent: resending a chunk already written changes nothing.
 /// - Reads verify the digest. Deleting a blob that is absent succeeds.
 ///
@@ -64,6 +68,7 @@ extension BlobStoreError: CustomStringConvertible {
 /// at a time); different uploads and blobs are independent.
 public final class BlobStore: Sendable {
     public let stateDirectory: String
+    private let digests = UploadDigests()
     public var blobsDirectory: String { stateDirectory + "/blobs" }
     public var uploadsDirectory: String { stateDirectory + "/uploads" }
 
@@ -147,7 +152,8 @@ public final class BlobStore: Sendable {
             }
         }
         if overlap < bytes.count {
-            try bytes[overlap...].withUnsafeBytes { raw in
+            let appended = bytes[overlap...]
+            try appended.withUnsafeBytes { raw in
                 guard let base = raw.baseAddress else { return }
                 var done = 0
                 while done < raw.count {
@@ -162,6 +168,9 @@ public final class BlobStore: Sendable {
                     done += n
                 }
             }
+            digests.appended(appended, to: upload, at: size)
+        } else if size == 0 {
+            digests.appended([], to: upload, at: 0)  // an empty first chunk still starts the digest
         }
         return max(size, offset + Int64(bytes.count))
     }
@@ -183,7 +192,9 @@ public final class BlobStore: Sendable {
         let actual: String
         do {
             defer { close(fd) }
-            actual = try hashFile(fd: fd, path: part)
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw BlobStoreError.io(operation: "fstat", path: part, errno: errno) }
+            actual = try digests.take(upload, size: Int64(info.st_size)) ?? hashFile(fd: fd, path: part)
             guard actual == expectedDigest else {
                 unlink(part)
                 throw BlobStoreError.digestMismatch(expected: expectedDigest, actual: actual)
@@ -206,6 +217,7 @@ public final class BlobStore: Sendable {
     /// Discards an upload in progress; absent uploads are fine.
     public func abortUpload(_ upload: String) throws {
         let path = try partPath(upload)
+        digests.forget(upload)
         guard unlink(path) == 0 || errno == ENOENT else { throw BlobStoreError.io(operation: "unlink", path: path, errno: errno) }
     }
 
