@@ -80,19 +80,36 @@ extension Coordinator {
 
     // MARK: Report
 
-    /// The sweep's report page, rendered here from the store (`thresher report --coordinator`).
-    /// On the actor, like a status: ~0.1 s for an 81-trial sweep; curves are capped at 500 points
-    /// a trial, so it grows with trials, not steps.
+    /// The sweep's report page, rendered here from the store, for a caller of `handle` in this
+    /// process. Over the network `ReportService` answers instead, off the actor.
     func handleReport(_ request: ReportRequest) throws -> Message {
-        let sweep = try sweep(named: request.sweep)
-        let html = ReportPage(report: try SweepReportReader.read(store: store, sweep: sweep.id, now: options.clock())).html()
-        // A reply must fit a frame with room for its header; a bigger page is written where the store is.
-        let limit = WireLimits.defaultMaxDecompressedBytes - (1 << 20)
-        guard html.utf8.count <= limit else {
-            throw RequestError(code: .invalidRequest, detail: "the report of sweep \(sweep.id) is \(html.utf8.count) bytes, more than one reply carries "
-                + "(\(limit)); write it on the coordinator's host: thresher report \(sweep.id) --state STATE --out FILE")
+        try ReportPage.reply(store: store, sweep: try sweep(named: request.sweep), now: options.clock())
+    }
+
+    enum ReportAdmission: Sendable {
+        case admitted(Sweep, now: Date)
+        case refused(Message)
+    }
+
+    /// What `handle` does for a ReportRequest before rendering: counts it, checks the session's
+    /// role and looks the sweep up. `ReportService` renders the admitted ones off the actor.
+    func admitReport(session: WorkerSession, _ request: ReportRequest) -> ReportAdmission {
+        counters.requests[.reportRequest, default: 0] += 1
+        guard Self.isClient(session) else {
+            return .refused(reject(.notPermitted, "\(MessageType.reportRequest) needs a client session (Hello capability \"client\")"))
         }
-        return .reportReply(ReportReply(html: html))
+        do {
+            return .admitted(try sweep(named: request.sweep), now: options.clock())
+        } catch let error as RequestError {
+            return .refused(reject(error.code, error.detail))
+        } catch {
+            return .refused(reject(.internalError, "\(error)"))
+        }
+    }
+
+    /// An error reply counted like every refusal (for callers outside the actor).
+    func refuse(_ code: ErrorCode, _ detail: String) -> Message {
+        reject(code, detail)
     }
 
     // MARK: Stop

@@ -62,6 +62,36 @@ final class ClientRequestTests: XCTestCase {
         try await cluster.stop()
     }
 
+    /// Reports are answered beside the batches (ReportService), with the same roles, errors and
+    /// counters as every client request.
+    func testReportsAreServedBesideTheBatchesWithRolesErrorsAndCounts() async throws {
+        let dir = try temporaryDirectory(self)
+        let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
+        let client = try client(cluster), worker = try cluster.worker("w")
+        defer { client.close(); worker.close() }
+        let submit = SubmitSweep(fileText: Self.sweep, fileName: "grid.yaml", baseDirectory: dir, name: nil, priority: 0)
+        guard case .sweepSubmitted = try await client.send(.submitSweep(submit)) else { return XCTFail("no SweepSubmitted") }
+        let running = try await worker.assignment()
+        _ = try await worker.report(running, seq: 0, [metric("loss", 1, 0.5)])
+
+        do { let reply = try await worker.send(.reportRequest(ReportRequest(sweep: "grid"))); XCTAssertEqual(error(reply), .notPermitted) }
+        do { let reply = try await client.send(.reportRequest(ReportRequest(sweep: "nope"))); XCTAssertEqual(error(reply), .notFound) }
+        // Several at once, while the worker keeps reporting through the batches.
+        async let first = client.send(.reportRequest(ReportRequest(sweep: "grid")))
+        async let second = client.send(.reportRequest(ReportRequest(sweep: "grid")))
+        _ = try await worker.report(running, seq: 1, [metric("loss", 2, 0.4)])
+        for reply in try await [first, second] {
+            guard case .reportReply(let page) = reply else { return XCTFail("no ReportReply: \(reply)") }
+            XCTAssertTrue(page.html.hasPrefix("<!DOCTYPE html>"), String(page.html.prefix(80)))
+            XCTAssertTrue(page.html.contains("grid"))
+        }
+        let counted = await cluster.coordinator.metricsSnapshot().statistics
+        XCTAssertEqual(counted.requests[.reportRequest], 4)
+        XCTAssertEqual(counted.rejected["notPermitted"], 1)
+        XCTAssertEqual(counted.rejected["notFound"], 1)
+        try await cluster.stop()
+    }
+
     func testStopSweepCancelsWaitingAndStopsRunningTrialsDurably() async throws {
         let dir = try temporaryDirectory(self)
         let cluster = try TestCoordinator(stateDirectory: dir, clock: TestClock(), socket: dir + "/c.sock")
