@@ -18,8 +18,12 @@ final class LocalWorkerPool: @unchecked Sendable {
             process.arguments = ["worker", "--connect", url, "--token-file", tokenFile, "--slots", "1",
                                  "--folder", "\(logs)/w\(i)", "--id", "local-\(getpid())-\(i)", "--exit-with-parent"]
             let log = "\(logs)/w\(i).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = FileHandle(forWritingAtPath: log)
+            // A worker whose log cannot be written would print through the live table instead.
+            guard FileManager.default.createFile(atPath: log, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: log) else {
+                for p in started { p.terminate() }
+                throw CLIError("cannot write the local worker's log \(log)")
+            }
             process.standardOutput = handle
             process.standardError = handle
             process.standardInput = FileHandle.nullDevice
