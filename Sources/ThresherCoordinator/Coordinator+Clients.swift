@@ -63,48 +63,33 @@ extension Coordinator {
         }
     }
 
-    // MARK: Status
+    // MARK: Status and report
 
+    /// A status for a caller of `handle` in this process; over the network `ClientReadService`
+    /// answers instead, off the actor.
     func handleStatus(_ request: StatusRequest) throws -> Message {
-        let document: [String: Any]
-        if let reference = request.sweep {
-            let sweep = try sweep(named: reference)
-            // A watcher asks every few seconds: keep a board per sweep so each answer reads only
-            // the reports stored since the last one, not the whole history, on the actor.
-            document = try StatusDocument.sweep(store: store, sweep, board: statusBoards.board(for: sweep.id))
-        } else {
-            document = try StatusDocument.allSweeps(store: store, boards: &statusBoards)
-        }
-        return .statusReply(StatusReply(json: try StatusDocument.text(document)))
+        try StatusDocument.reply(request, store: store, boards: &statusBoards)
     }
 
-    // MARK: Report
-
-    /// The sweep's report page, rendered here from the store, for a caller of `handle` in this
-    /// process. Over the network `ReportService` answers instead, off the actor.
+    /// The sweep's report page for a caller of `handle` in this process; over the network
+    /// `ClientReadService` answers instead, off the actor.
     func handleReport(_ request: ReportRequest) throws -> Message {
         try ReportPage.reply(store: store, sweep: try sweep(named: request.sweep), now: options.clock())
     }
 
-    enum ReportAdmission: Sendable {
-        case admitted(Sweep, now: Date)
+    enum ReadAdmission: Sendable {
+        case admitted(now: Date)
         case refused(Message)
     }
 
-    /// What `handle` does for a ReportRequest before rendering: counts it, checks the session's
-    /// role and looks the sweep up. `ReportService` renders the admitted ones off the actor.
-    func admitReport(session: WorkerSession, _ request: ReportRequest) -> ReportAdmission {
-        counters.requests[.reportRequest, default: 0] += 1
+    /// What `handle` does for a read-only client request before reading: counts it and checks the
+    /// session's role. `ClientReadService` answers the admitted ones off the actor.
+    func admitRead(session: WorkerSession, _ message: Message) -> ReadAdmission {
+        counters.requests[message.type, default: 0] += 1
         guard Self.isClient(session) else {
-            return .refused(reject(.notPermitted, "\(MessageType.reportRequest) needs a client session (Hello capability \"client\")"))
+            return .refused(reject(.notPermitted, "\(message.type) needs a client session (Hello capability \"client\")"))
         }
-        do {
-            return .admitted(try sweep(named: request.sweep), now: options.clock())
-        } catch let error as RequestError {
-            return .refused(reject(error.code, error.detail))
-        } catch {
-            return .refused(reject(.internalError, "\(error)"))
-        }
+        return .admitted(now: options.clock())
     }
 
     /// An error reply counted like every refusal (for callers outside the actor).
@@ -241,6 +226,11 @@ extension Coordinator {
 
     /// A sweep by id or name, or `Error(notFound)` naming the sweeps there are.
     func sweep(named reference: String) throws -> Sweep {
+        try Self.sweep(named: reference, in: store)
+    }
+
+    /// A sweep by id or name, or `notFound` listing the sweeps there are (any thread: store reads only).
+    static func sweep(named reference: String, in store: SweepStore) throws -> Sweep {
         if let sweep = try StatusDocument.resolve(reference, in: store) { return sweep }
         let known = try store.sweeps().map { "\($0.id) \($0.name)" }
         throw RequestError(code: .notFound, detail: "no sweep \(reference); there are: \(known.isEmpty ? "none" : known.joined(separator: ", "))")

@@ -5,8 +5,8 @@ import ThresherWire
 /// The coordinator on the network: a `ClusterServer` (handshake and authentication) whose
 /// authenticated requests are queued, straight from NNG's callbacks, by a `RequestBatcher` and answered in batches by
 /// `Coordinator.handle(batch:)` (group commit: one SQLite commit per batch, replies after it), plus
-/// a task that reaps expired leases every `tickInterval`. Report requests are answered beside the
-/// batches by a `ReportService`.
+/// a task that reaps expired leases every `tickInterval`. Status and report requests are answered
+/// beside the batches by a `ClientReadService`.
 ///
 /// Guarantees: the Welcome's heartbeat interval and lease timeout are the coordinator's own; every
 /// request gets the coordinator's reply, and only after the decisions it announces are committed;
@@ -34,12 +34,12 @@ public final class CoordinatorServer: Sendable {
         let gate = DurabilityGate(store: coordinator.sweepStore, logger: options.logger)
         self.gate = gate
         draining = Task { await batcher.drain(into: coordinator, through: gate) }
-        let reports = ReportService(coordinator: coordinator)
+        let reads = ClientReadService(coordinator: coordinator)
         serving = Task {
             await cluster.serve { request in
-                // A report reads and renders for a while: beside the batches, not in one.
-                if case .reportRequest(let report) = request.message {
-                    reports.answer(request, report)
+                // Status and report requests only read, for a while: beside the batches, not in one.
+                if ClientReadService.answers(request.message) {
+                    reads.answer(request)
                 } else {
                     batcher.submit(request)
                 }
