@@ -21,18 +21,21 @@ import ThresherWire
 ///
 /// Guarantees: every request handed to `answer` gets exactly one reply; at most `maxWaiting`
 /// requests are admitted or being answered at once, more are refused `overloaded`; refusals are
-/// counted like the coordinator's own.
+/// counted like the coordinator's own; once a WAL sync has failed every request is refused, as
+/// the batches' are (the rows it would read may never reach the disk).
 final class ClientReadService: Sendable {
     static let maxWaiting = 16
 
     private let coordinator: Coordinator
+    private let gate: DurabilityGate
     private let queue = DispatchQueue(label: "thresher.coordinator.client-reads", qos: .utility)
     private let waiting = Mutex(0)
     /// Kept between status requests so each reads only what was stored since; touched on `queue` only.
     private let boards = QueueConfined(LiveBoards())
 
-    init(coordinator: Coordinator) {
+    init(coordinator: Coordinator, gate: DurabilityGate) {
         self.coordinator = coordinator
+        self.gate = gate
     }
 
     /// Whether `message` is one this service answers.
@@ -44,6 +47,8 @@ final class ClientReadService: Sendable {
     }
 
     func answer(_ request: ClusterRequest) {
+        // After a failed WAL sync committed rows may never reach the disk: show none of them.
+        if let failure = gate.failure { return request.reply(DurabilityGate.refusal(failure)) }
         let admitted = waiting.withLock { count in
             guard count < Self.maxWaiting else { return false }
             count += 1

@@ -34,7 +34,7 @@ public final class CoordinatorServer: Sendable {
         let gate = DurabilityGate(store: coordinator.sweepStore, logger: options.logger)
         self.gate = gate
         draining = Task { await batcher.drain(into: coordinator, through: gate) }
-        let reads = ClientReadService(coordinator: coordinator)
+        let reads = ClientReadService(coordinator: coordinator, gate: gate)
         serving = Task {
             await cluster.serve { request in
                 // Status and report requests only read, for a while: beside the batches, not in one.
