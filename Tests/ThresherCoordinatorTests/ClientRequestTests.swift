@@ -62,7 +62,7 @@ final class ClientRequestTests: XCTestCase {
         try await cluster.stop()
     }
 
-    /// Reports are answered beside the batches (ReportService), with the same roles, errors and
+    /// Reports are answered beside the batches (ClientReadService), with the same roles, errors and
     /// counters as every client request.
     func testReportsAreServedBesideTheBatchesWithRolesErrorsAndCounts() async throws {
         let dir = try temporaryDirectory(self)
